@@ -1,0 +1,176 @@
+"""Command line: `transcribe run FILE` and `transcribe models list|import`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .offline import enforce_offline
+
+enforce_offline()  # before any dependency is imported
+
+from . import __version__  # noqa: E402
+from .errors import TranscribeError  # noqa: E402
+
+EPILOG_RUN = """examples:
+  transcribe run audio/interview01.m4a
+  transcribe run call.wav --diarization channels --language no
+  transcribe run interview.mp3 --speakers 2 --model large-v3 --device cuda
+
+Outputs <out>/<name>.json (all data: speakers, segments, word timings, provenance)
+and <out>/<name>.txt ([hh:mm:ss] SPEAKER: text per turn). Rerunning skips recordings
+that are already transcribed. Nothing is downloaded unless you pass --allow-download.
+"""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="transcribe",
+        description="Verbatim, speaker-labelled transcripts of recorded research interviews.",
+    )
+    parser.add_argument("--version", action="version", version=f"transcribe {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="transcribe one recording",
+        description="Transcribe one interview recording into a speaker-labelled, word-timed transcript.",
+        epilog=EPILOG_RUN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("file", type=Path, help="the recording (any format ffmpeg reads: wav, mp3, m4a, flac, ogg, amr, ...)")
+    run.add_argument("-o", "--out", type=Path, default=Path("transcripts"), help="output folder (default: transcripts)")
+    run.add_argument("--model", default="auto", help="Whisper model: a name (base, large-v3, turbo), an imported name, or a .pt path (default: auto, by device)")
+    run.add_argument("--language", default="auto", help="language of the interview, e.g. en or no (default: auto-detect among --languages)")
+    run.add_argument("--languages", default="en,no", help="languages the study allows; detection picks only among these (default: en,no)")
+    run.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    run.add_argument("--diarization", default="auto", choices=["auto", "pyannote", "channels", "none"],
+                     help="who spoke when: channels splits a stereo call by channel; auto picks channels for such calls, else pyannote")
+    run.add_argument("--diarization-model", default="auto",
+                     help="pyannote pipeline: a Hugging Face name, a local folder, or 'offline' (default: auto)")
+    run.add_argument("--speakers", type=_positive_int, help="exact number of speakers, if known")
+    run.add_argument("--min-speakers", type=_positive_int, help="at least this many speakers")
+    run.add_argument("--max-speakers", type=_positive_int, help="at most this many speakers")
+    run.add_argument("--batch-size", type=_positive_int, help="chunks decoded together (default: 16 on GPU, 4 on CPU)")
+    run.add_argument("--allow-download", action="store_true", help="allow fetching models from the internet (uses HF_TOKEN for pyannote)")
+    run.add_argument("--force", action="store_true", help="transcribe again even if a transcript exists")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+
+    models = commands.add_parser("models", help="list or import models").add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    models.add_parser("list", help="list imported models and downloaded Whisper models")
+    imp = models.add_parser(
+        "import",
+        help="import local model weights into the model store",
+        description="Import weights (CTranslate2 or Hugging Face Whisper, pyannote segmentation, CAM++) into the local store.",
+    )
+    imp.add_argument("sources", nargs="+", type=Path, help="folders or files holding the weights (a model split in parts: give every part)")
+    imp.add_argument("--name", required=True, help="name to use with --model")
+    imp.add_argument("--kind", default="whisper", choices=["whisper", "segmentation", "embedding"], help="default: whisper")
+    imp.add_argument("--replace", action="store_true", help="replace a model imported under the same name")
+    return parser
+
+
+class _ProgressBars:
+    """One tqdm bar per stage, on stderr; disabled when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool):
+        from tqdm import tqdm
+
+        self._tqdm, self._enabled, self._bars = tqdm, enabled, {}
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if not self._enabled:
+            return
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = self._bars[stage] = self._tqdm(total=100, desc=stage, unit="%", leave=False, file=sys.stderr)
+        bar.update(round(fraction * 100) - bar.n)
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .diarization import SpeakerCount
+    from .offline import allow_downloads
+    from .pipeline import Pipeline, Settings, transcribe_file
+
+    if args.allow_download:
+        allow_downloads()
+    settings = Settings(
+        model=args.model,
+        language=args.language,
+        languages=args.languages,
+        device=args.device,
+        diarization=args.diarization,
+        diarization_model=args.diarization_model,
+        speakers=SpeakerCount(args.speakers, args.min_speakers, args.max_speakers),
+        batch_size=args.batch_size,
+    )
+    progress = _ProgressBars(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        outcome = transcribe_file(Pipeline(settings, progress=progress), args.file, args.out, force=args.force)
+    finally:
+        progress.close()
+    transcript = outcome.transcript
+    for warning in transcript.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if outcome.status == "skipped":
+        print(f"{args.file.name}: already transcribed in {outcome.paths['json']} (use --force to redo)")
+    else:
+        print(
+            f"{args.file.name}: {len(transcript.segments)} segments, {len(transcript.speakers)} speakers, "
+            f"language {transcript.language or '-'} -> {outcome.paths['json']}, {outcome.paths['txt']}"
+        )
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from .model_store import ModelStore
+
+    store = ModelStore()
+    if args.models_command == "import":
+        from .model_import import IMPORTERS
+
+        for source in args.sources:
+            if not source.exists():
+                raise TranscribeError(f"{source} does not exist")
+        model = IMPORTERS[args.kind](store, args.sources, args.name, args.replace)
+        print(f"imported {model.kind} model '{model.name}' (sha256 {model.sha256[:12]}) into {model.path.parent}")
+        return 0
+
+    import whisper
+
+    from .whisper_asr import _official_cache_file
+
+    print(f"model store: {store.root}")
+    for model in store.list():
+        print(f"  {model.kind:<13} {model.name:<20} {model.meta.get('format', ''):<15} sha256 {model.sha256[:12]}")
+    cached = [name for name in whisper.available_models() if _official_cache_file(name).is_file()]
+    print("downloaded Whisper models: " + (", ".join(cached) if cached else "none"))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args) if args.command == "run" else _models(args)
+    except TranscribeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written for the recording in progress", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Who spoke when: exact per-channel split for stereo calls, pyannote for mixed audio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .audio import Audio
+from .errors import SettingsError
+from .speech_activity import (
+    SILENT_RECORDING_DB,
+    active_frames,
+    frame_energies_db,
+    frames_to_activity,
+)
+from .transcript import ModelInfo, Speaker
+
+MODES = ("auto", "pyannote", "channels", "none")
+
+# Channels whose waveforms correlate this strongly carry the same mix.
+_SAME_MIX_CORRELATION = 0.9
+# A channel "has its own party" when this share of its speech frames is its alone.
+_OWN_SPEECH_SHARE = 0.3
+
+
+@dataclass
+class Turn:
+    start: float
+    end: float
+    speaker: str
+    channel: int | None = None  # which channel to transcribe this turn from; None: the mono mix
+
+
+@dataclass
+class Diarization:
+    """`turns` never overlap within a channel (they feed transcription); `regions` is the
+    full answer to who spoke when, overlapping speech included."""
+
+    turns: list[Turn]
+    speakers: list[Speaker]
+    method: str
+    regions: list[Turn] = field(default_factory=list)
+    model: ModelInfo | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SpeakerCount:
+    exact: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in (("--speakers", self.exact), ("--min-speakers", self.minimum), ("--max-speakers", self.maximum)):
+            if value is not None and value < 1:
+                raise SettingsError(f"{name} must be at least 1 (got {value})")
+        if self.minimum and self.maximum and self.minimum > self.maximum:
+            raise SettingsError(f"--min-speakers {self.minimum} is larger than --max-speakers {self.maximum}")
+
+
+def speech_channels(audio: Audio) -> list[int]:
+    """Channels that carry any sound above near-digital silence."""
+    energies = frame_energies_db(audio.samples, audio.sample_rate)
+    return [c for c in range(audio.num_channels) if energies[c].size and energies[c].max() > SILENT_RECORDING_DB]
+
+
+def channels_are_separate(audio: Audio) -> bool:
+    """True when a multi-channel recording has one party per channel (not one mix copied)."""
+    live = speech_channels(audio)
+    if len(live) < 2:
+        return False
+    samples = audio.samples[live]
+    correlation = np.corrcoef(samples[:, :: max(1, samples.shape[1] // 2_000_000)])
+    if np.min(correlation) > _SAME_MIX_CORRELATION:
+        return False
+    energies = frame_energies_db(samples, audio.sample_rate)
+    own = active_frames(energies)
+    floor = np.percentile(energies, 10, axis=1)[:, None]
+    loud = energies > floor + 12
+    shares = own.sum(axis=1) / np.maximum(loud.sum(axis=1), 1)
+    # Any speech frame on a mix is loud on every channel, so "own" speech would be rare.
+    exclusive = own & (own.sum(axis=0) == 1)
+    exclusive_shares = exclusive.sum(axis=1) / np.maximum(loud.sum(axis=1), 1)
+    return bool(np.all(shares > _OWN_SPEECH_SHARE) and np.all(exclusive_shares > _OWN_SPEECH_SHARE / 2))
+
+
+def diarize_by_channel(audio: Audio) -> Diarization:
+    """One speaker per channel that carries speech; crosstalk is not counted as speech."""
+    live = speech_channels(audio)
+    energies = frame_energies_db(audio.samples[live], audio.sample_rate)
+    mask = active_frames(energies)
+    speakers, turns = [], []
+    for index, channel in enumerate(live):
+        speaker_id = f"SPEAKER_{index:02d}"
+        speakers.append(Speaker(id=speaker_id, label=speaker_id, channel=channel))
+        turns.extend(
+            Turn(a.start, min(a.end, audio.duration), speaker_id, channel)
+            for a in frames_to_activity(mask[index])
+        )
+    turns.sort(key=lambda t: (t.start, t.end))
+    return Diarization(turns=turns, speakers=speakers, method="channels", regions=list(turns))
+
+
+def single_speaker(audio: Audio) -> Diarization:
+    """`--diarization none`: one speaker over everything with sound in it."""
+    energies = frame_energies_db(audio.mono()[None, :], audio.sample_rate)
+    mask = active_frames(energies)[0]
+    speaker = Speaker(id="SPEAKER_00", label="SPEAKER_00")
+    turns = [Turn(a.start, min(a.end, audio.duration), speaker.id) for a in frames_to_activity(mask, min_gap_s=1.0)]
+    return Diarization(turns=turns, speakers=[speaker], method="none", regions=list(turns))
+
+
+def diarize(
+    audio: Audio,
+    mode: str,
+    count: SpeakerCount,
+    pyannote_factory: Callable[[], "PyannoteDiarizer"],  # noqa: F821 - loaded lazily
+    progress: Callable[[float], None] | None = None,
+) -> Diarization:
+    """Dispatch on `mode`; `auto` picks channels for one-party-per-channel recordings."""
+    if mode not in MODES:
+        raise SettingsError(f"unknown diarization mode '{mode}' (expected one of {', '.join(MODES)})")
+    if mode == "none":
+        return single_speaker(audio)
+    if mode == "channels":
+        if audio.num_channels < 2:
+            raise SettingsError(f"--diarization channels needs a stereo recording; {audio.recording.source_name} is mono")
+        result = diarize_by_channel(audio)
+        if not channels_are_separate(audio):
+            result.warnings.append("the channels look like the same mix; the per-channel split may be wrong")
+        return result
+    if mode == "auto" and audio.num_channels > 1 and channels_are_separate(audio):
+        return diarize_by_channel(audio)
+    return pyannote_factory()(audio.mono(), audio.sample_rate, count, progress)

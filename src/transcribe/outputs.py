@@ -1,0 +1,65 @@
+"""Write transcripts atomically: `<out>/<stem>.json` (the data model) and `<stem>.txt`."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import OutputError
+from .transcript import Transcript
+
+
+def timestamp(seconds: float) -> str:
+    total = int(seconds)
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def render_text(transcript: Transcript) -> str:
+    """`[hh:mm:ss] SPEAKER: text`, one line per turn (consecutive segments of one speaker)."""
+    labels = {s.id: s.label for s in transcript.speakers}
+    lines: list[tuple[float, str, list[str]]] = []
+    for segment in transcript.segments:
+        if not segment.text:
+            continue
+        if lines and lines[-1][1] == segment.speaker:
+            lines[-1][2].append(segment.text)
+        else:
+            lines.append((segment.start, segment.speaker, [segment.text]))
+    return "".join(f"[{timestamp(t)}] {labels.get(s, s)}: {' '.join(texts)}\n" for t, s, texts in lines)
+
+
+def atomic_write(path: Path, content: str) -> None:
+    """Write to a temporary file beside `path`, fsync, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
+    try:
+        with handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except OSError as error:
+        Path(handle.name).unlink(missing_ok=True)
+        reason = "the disk is full" if error.errno == errno.ENOSPC else error.strerror
+        raise OutputError(f"could not write {path}: {reason}") from None
+
+
+def output_paths(out_dir: Path, source: Path) -> dict[str, Path]:
+    return {"json": out_dir / f"{source.stem}.json", "txt": out_dir / f"{source.stem}.txt"}
+
+
+def read_transcript(path: Path) -> Transcript | None:
+    """The transcript at `path`, or None when it is missing or unreadable."""
+    try:
+        return Transcript.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_transcript(transcript: Transcript, paths: dict[str, Path]) -> None:
+    # The text file first: the JSON is the marker of a finished transcript (see resume).
+    atomic_write(paths["txt"], render_text(transcript))
+    atomic_write(paths["json"], json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2) + "\n")

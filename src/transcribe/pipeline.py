@@ -1,0 +1,204 @@
+"""One recording in, one speaker-labelled, word-timed transcript out.
+
+The CLI and the Prefect flows both call `Pipeline.transcribe` (models load once per
+`Pipeline`, so a batch pays for them once) and `transcribe_file` (which adds writing
+and resuming).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .audio import Audio, file_sha256, load_audio
+from .chunking import Chunk, cut, plan_chunks
+from .diarization import MODES, Diarization, SpeakerCount, diarize
+from .errors import SettingsError, TranscribeError
+from .languages import normalize_language, parse_language_list
+from .model_store import ModelStore
+from .outputs import output_paths, read_transcript, write_transcript
+from .speech_activity import is_silent
+from .transcript import ModelInfo, Provenance, Segment, Transcript, Word
+
+# How many chunks (the longest ones) language detection listens to.
+LANGUAGE_PROBE_CHUNKS = 3
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class Settings:
+    model: str = "auto"
+    language: str = "auto"
+    languages: str = "en,no"
+    device: str = "auto"
+    diarization: str = "auto"
+    diarization_model: str = "auto"
+    speakers: SpeakerCount = field(default_factory=SpeakerCount)
+    batch_size: int | None = None  # None: 16 on a GPU, 4 on a CPU
+
+    def validate(self) -> None:
+        if self.diarization not in MODES:
+            raise SettingsError(f"unknown diarization mode '{self.diarization}' (expected one of {', '.join(MODES)})")
+        allowed = parse_language_list(self.languages)
+        if self.language != "auto" and normalize_language(self.language) not in allowed:
+            raise SettingsError(f"--language {self.language} is not among --languages {self.languages}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise SettingsError("--batch-size must be at least 1")
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, store: ModelStore | None = None, progress: Progress | None = None):
+        from .whisper_asr import resolve_device
+
+        settings.validate()
+        self.settings = settings
+        self.store = store or ModelStore()
+        self.device = resolve_device(settings.device)
+        self.allowed_languages = parse_language_list(settings.languages)
+        self.batch_size = settings.batch_size or (16 if self.device.startswith("cuda") else 4)
+        self.progress = progress or (lambda stage, fraction: None)
+        self._asr = None
+        self._asr_info: ModelInfo | None = None
+        self._diarizer = None
+
+    @property
+    def asr(self):
+        if self._asr is None:
+            from .whisper_asr import WhisperTranscriber, load_whisper
+
+            model, self._asr_info = load_whisper(self.settings.model, self.device, self.store)
+            self._asr = WhisperTranscriber(model, self.device)
+        return self._asr
+
+    def diarizer(self):
+        if self._diarizer is None:
+            from .pyannote_diarizer import PyannoteDiarizer
+
+            self._diarizer = PyannoteDiarizer(self.settings.diarization_model, self.device, self.store)
+        return self._diarizer
+
+    def _language(self, audio: Audio, chunks: list[Chunk]) -> tuple[str, dict[str, float]]:
+        if self.settings.language != "auto":
+            return normalize_language(self.settings.language), {}
+        probe = sorted(chunks, key=lambda c: c.duration, reverse=True)[:LANGUAGE_PROBE_CHUNKS]
+        features = self.asr.encode([cut(c, audio.samples, audio.sample_rate) for c in probe])
+        return self.asr.detect_language(features, self.allowed_languages)
+
+    def _decode(self, audio: Audio, chunks: list[Chunk], language: str) -> list[Segment]:
+        segments = []
+        for first in range(0, len(chunks), self.batch_size):
+            batch = chunks[first : first + self.batch_size]
+            results = self.asr.transcribe_batch([cut(c, audio.samples, audio.sample_rate) for c in batch], language)
+            for chunk, result in zip(batch, results):
+                if not result.text:
+                    continue
+                words = [
+                    Word(round(chunk.start + w.start, 3), round(chunk.start + w.end, 3), w.word.strip(), round(w.probability, 4))
+                    for w in result.words
+                ]
+                segments.append(
+                    Segment(
+                        start=words[0].start if words else round(chunk.start, 3),
+                        end=words[-1].end if words else round(chunk.end, 3),
+                        speaker=chunk.speaker,
+                        text=result.text,
+                        words=words,
+                        language=language,
+                        avg_logprob=round(result.avg_logprob, 4),
+                        no_speech_prob=round(result.no_speech_prob, 4),
+                        temperature=result.temperature,
+                    )
+                )
+            self.progress("transcription", min(1.0, (first + len(batch)) / len(chunks)))
+        return sorted(segments, key=lambda s: (s.start, s.end))
+
+    def transcribe(self, path: str | Path) -> Transcript:
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        audio = load_audio(path)
+        timings["decode_audio"] = time.perf_counter() - clock
+        warnings = list(audio.warnings)
+        models: list[ModelInfo] = []
+        language, language_probs = None, {}
+        diarization = Diarization(turns=[], speakers=[], method="none")
+        segments: list[Segment] = []
+
+        if is_silent(audio.samples, audio.sample_rate):
+            warnings.append("the recording is silent: there is no speech to transcribe")
+        else:
+            clock = time.perf_counter()
+            diarization = diarize(
+                audio,
+                self.settings.diarization,
+                self.settings.speakers,
+                self.diarizer,
+                progress=lambda fraction: self.progress("diarization", fraction),
+            )
+            timings["diarization"] = time.perf_counter() - clock
+            warnings.extend(diarization.warnings)
+            if diarization.method == "pyannote":
+                models.extend(self.diarizer().models)
+            chunks = plan_chunks(diarization.turns, audio.samples, audio.sample_rate)
+            if not chunks:
+                warnings.append("no speech was detected in the recording")
+            else:
+                clock = time.perf_counter()
+                language, language_probs = self._language(audio, chunks)
+                segments = self._decode(audio, chunks, language)
+                timings["transcription"] = time.perf_counter() - clock
+                models.append(self._asr_info)
+
+        settings = asdict(self.settings)
+        settings.update(
+            device=self.device,
+            batch_size=self.batch_size,
+            diarization_method=diarization.method,
+            language_probabilities={k: round(v, 4) for k, v in language_probs.items()},
+        )
+        return Transcript(
+            recording=audio.recording,
+            language=language,
+            speakers=diarization.speakers,
+            segments=segments,
+            provenance=Provenance(
+                package_version=__version__,
+                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                models=models,
+                settings=settings,
+                timings={k: round(v, 3) for k, v in timings.items()},
+                device=self.device,
+            ),
+            warnings=warnings,
+        )
+
+
+@dataclass
+class FileOutcome:
+    status: str  # "transcribed" or "skipped" (an up-to-date transcript already existed)
+    paths: dict[str, Path]
+    transcript: Transcript
+
+
+def transcribe_file(pipeline: Pipeline, source: str | Path, out_dir: str | Path, force: bool = False) -> FileOutcome:
+    """Transcribe `source` into `out_dir`, resuming: a finished transcript of the same
+    recording (same content hash) is kept unless `force`; a transcript of a *different*
+    recording under the same name is never silently replaced."""
+    source, out_dir = Path(source), Path(out_dir)
+    paths = output_paths(out_dir, source)
+    existing = read_transcript(paths["json"])
+    if existing is not None and not force:
+        if source.is_file() and existing.recording.sha256 == file_sha256(source):
+            return FileOutcome("skipped", paths, existing)
+        if source.is_file():
+            raise TranscribeError(
+                f"{paths['json']} holds the transcript of a different recording named like "
+                f"{source.name}; move it away or pass --force to replace it"
+            )
+    transcript = pipeline.transcribe(source)
+    write_transcript(transcript, paths)
+    return FileOutcome("transcribed", paths, transcript)

@@ -1,0 +1,164 @@
+"""Adapter around pyannote.audio's speaker-diarization pipeline.
+
+Pipelines load the normal pyannote way: a Hugging Face name (from the local cache, or
+downloaded with `HF_TOKEN` when the user allows downloads) or a local directory holding a
+pipeline `config.yaml`. Without either, the default is pyannote's own `SpeakerDiarization`
+pipeline assembled from weights in the local model store: the segmentation-3.0
+checkpoint and CAM++ speaker embeddings (see campplus.py), clustered agglomeratively.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .diarization import Diarization, SpeakerCount, Turn
+from .errors import ModelError
+from .model_store import ModelStore
+from .offline import downloads_allowed
+from .transcript import ModelInfo, Speaker
+
+RECOMMENDED_PIPELINE = "pyannote/speaker-diarization-community-1"
+OFFLINE_PIPELINE = "offline"  # the pipeline assembled from the local model store
+OFFLINE_SEGMENTATION = "segmentation-3.0"
+OFFLINE_EMBEDDING = "campplus"
+
+# Hyper-parameters of the offline pipeline (cosine distance between CAM++ embeddings).
+OFFLINE_PARAMETERS = {
+    "segmentation": {"min_duration_off": 0.0},
+    "clustering": {"method": "centroid", "min_cluster_size": 12, "threshold": 0.7},
+}
+
+
+def _quiet_imports():
+    # pyannote warns at import time about optional backends we do not use.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pyannote.audio import Model, Pipeline
+        from pyannote.audio.core.plda import PLDA
+        from pyannote.audio.pipelines import SpeakerDiarization
+    return Model, Pipeline, PLDA, SpeakerDiarization
+
+
+def _hf_cached(repo_id: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(repo_id, "config.yaml"), str)
+
+
+def _build_offline_pipeline(store: ModelStore):
+    Model, _, PLDA, SpeakerDiarization = _quiet_imports()
+    from .campplus import CAMPPlusEmbedding
+
+    segmentation = store.get("segmentation", OFFLINE_SEGMENTATION)
+    embedding = store.get("embedding", OFFLINE_EMBEDDING)
+    if segmentation is None or embedding is None:
+        raise ModelError(
+            "no diarization model is installed: run ./setup.sh (imports the offline models), "
+            f"or pass --allow-download with HF_TOKEN set to fetch {RECOMMENDED_PIPELINE}"
+        )
+
+    class UnusedPLDA(PLDA):
+        """pyannote's constructor loads a PLDA even for clustering that never uses one."""
+
+        def __init__(self):  # noqa: D107 - nothing to load
+            pass
+
+        def __call__(self, embeddings: np.ndarray):
+            raise RuntimeError("PLDA is not used by agglomerative clustering")
+
+    pipeline = SpeakerDiarization(
+        segmentation=Model.from_pretrained(str(segmentation.path)),
+        embedding=CAMPPlusEmbedding.from_weights(embedding.path),
+        plda=UnusedPLDA(),
+        clustering="AgglomerativeClustering",
+        embedding_exclude_overlap=True,
+        segmentation_batch_size=16,
+        embedding_batch_size=16,
+    )
+    pipeline.instantiate(OFFLINE_PARAMETERS)
+    models = [
+        ModelInfo("segmentation", OFFLINE_SEGMENTATION, "store", segmentation.sha256),
+        ModelInfo("embedding", OFFLINE_EMBEDDING, "store", embedding.sha256),
+    ]
+    return pipeline, models
+
+
+def _load_named_pipeline(spec: str):
+    _, Pipeline, _, _ = _quiet_imports()
+    local = Path(spec).expanduser()
+    if local.exists():
+        source = str(local)
+    elif not downloads_allowed() and not _hf_cached(spec):
+        raise ModelError(
+            f"diarization pipeline '{spec}' is not in the local cache and downloads are off: "
+            "pass --allow-download (with HF_TOKEN set) once to fetch it"
+        )
+    else:
+        source = spec
+    try:
+        pipeline = Pipeline.from_pretrained(source, token=os.environ.get("HF_TOKEN"))
+    except Exception as error:  # pyannote raises many kinds; all mean "could not load"
+        raise ModelError(f"could not load diarization pipeline '{spec}': {error}") from None
+    if pipeline is None:
+        raise ModelError(f"could not load diarization pipeline '{spec}' (is HF_TOKEN set and the licence accepted?)")
+    return pipeline, [ModelInfo("diarization", spec, "path" if local.exists() else "hf-cache")]
+
+
+class PyannoteDiarizer:
+    """Load once, diarize many recordings."""
+
+    def __init__(self, spec: str = "auto", device: str = "cpu", store: ModelStore | None = None):
+        store = store or ModelStore()
+        if spec == "auto":
+            spec = RECOMMENDED_PIPELINE if _hf_cached(RECOMMENDED_PIPELINE) else OFFLINE_PIPELINE
+        if spec == OFFLINE_PIPELINE:
+            self.pipeline, self.models = _build_offline_pipeline(store)
+        else:
+            self.pipeline, self.models = _load_named_pipeline(spec)
+        self.spec = spec
+        self.pipeline.to(torch.device(device))
+
+    def __call__(
+        self,
+        mono: np.ndarray,
+        sample_rate: int,
+        count: SpeakerCount,
+        progress: Callable[[float], None] | None = None,
+    ) -> Diarization:
+        def hook(step_name, step_artifact, file=None, total=None, completed=None):
+            if progress and total:
+                progress(completed / total)
+
+        waveform = torch.from_numpy(np.ascontiguousarray(mono, dtype=np.float32))[None, :]
+        with torch.inference_mode(), warnings.catch_warnings():
+            # pyannote probes the embedding model with too-short inputs on purpose
+            warnings.filterwarnings("ignore", message=r"std\(\): degrees of freedom")
+            output = self.pipeline(
+                {"waveform": waveform, "sample_rate": sample_rate},
+                num_speakers=count.exact,
+                min_speakers=count.minimum,
+                max_speakers=count.maximum,
+                hook=hook,
+            )
+        # pyannote 4 returns both; pipelines in legacy mode return the annotation alone.
+        full = getattr(output, "speaker_diarization", output)
+        exclusive = getattr(output, "exclusive_speaker_diarization", output)
+        rename = {label: f"SPEAKER_{i:02d}" for i, label in enumerate(sorted(full.labels()))}
+
+        def as_turns(annotation) -> list[Turn]:
+            turns = [Turn(s.start, s.end, rename[label]) for s, _, label in annotation.itertracks(yield_label=True)]
+            return sorted(turns, key=lambda t: (t.start, t.end))
+
+        return Diarization(
+            turns=as_turns(exclusive),
+            regions=as_turns(full),
+            speakers=[Speaker(id=s, label=s) for s in rename.values()],
+            method="pyannote",
+            model=ModelInfo("diarization", self.spec, "store" if self.spec == OFFLINE_PIPELINE else "hf-cache"),
+        )

@@ -1,0 +1,294 @@
+"""Adapter around openai-whisper: model loading, language detection, batched decoding.
+
+Decoding is batched: speaker-homogeneous chunks (each at most 30 s) are encoded and
+greedily decoded together, which is where the GPU (and, less so, the CPU) earns its keep.
+Whisper's beam search is broken for batches larger than one, so the first pass is greedy;
+chunks whose output looks degenerate (too repetitive or too unlikely) are decoded again,
+as a smaller batch, at rising temperatures. The encoder runs once per chunk: its output
+serves decoding, every fallback and the word alignment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import whisper
+from whisper.model import disable_sdpa
+from whisper.timing import WordTiming, dtw, median_filter, merge_punctuations
+from whisper.tokenizer import Tokenizer, get_tokenizer
+
+from .errors import ModelError, SettingsError
+from .languages import fold_probabilities
+from .model_store import ModelStore
+from .offline import downloads_allowed
+from .transcript import ModelInfo
+
+# Thresholds of openai-whisper's own transcribe(): a result is re-decoded when it is too
+# repetitive or too unlikely; it is silence when both no-speech and log-probability say so.
+COMPRESSION_RATIO_THRESHOLD = 2.4
+LOGPROB_THRESHOLD = -1.0
+NO_SPEECH_THRESHOLD = 0.6
+FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)
+FALLBACK_BEST_OF = 5
+
+# Tried in order when --model is "auto".
+AUTO_MODELS = {"cuda": ("turbo", "large-v3", "base"), "cpu": ("base", "small", "tiny")}
+
+TOKENS_PER_SECOND = whisper.audio.SAMPLE_RATE / whisper.audio.HOP_LENGTH / 2  # 50
+
+
+def whisper_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
+
+
+def _official_cache_file(name: str) -> Path:
+    return whisper_cache_dir() / os.path.basename(whisper._MODELS[name])
+
+
+def _official_sha256(name: str) -> str:
+    return whisper._MODELS[name].split("/")[-2]
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise SettingsError(f"unknown device '{device}' (expected auto, cpu or cuda)")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SettingsError("--device cuda was asked for but no CUDA GPU is available")
+    return device
+
+
+def _available(spec: str, store: ModelStore) -> bool:
+    if store.get("whisper", spec):
+        return True
+    return spec in whisper._MODELS and _official_cache_file(spec).is_file()
+
+
+def _apply_alignment_heads(model: whisper.Whisper, heads: list[list[int]] | None) -> None:
+    if not heads:
+        return
+    mask = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
+    for layer, head in heads:
+        mask[layer, head] = True
+    model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
+
+
+def load_whisper(spec: str, device: str, store: ModelStore | None = None) -> tuple[whisper.Whisper, ModelInfo]:
+    """Load a Whisper model by store name, official name (cache) or checkpoint path."""
+    store = store or ModelStore()
+    if spec == "auto":
+        base = "cuda" if device.startswith("cuda") else "cpu"
+        candidates = AUTO_MODELS[base]
+        found = next((c for c in candidates if _available(c, store)), None)
+        if found is None:
+            raise ModelError(
+                f"no Whisper model is installed (looked for {', '.join(candidates)}): run ./setup.sh, "
+                "import one with `transcribe models import`, or pass --model NAME --allow-download"
+            )
+        spec = found
+
+    stored = store.get("whisper", spec)
+    path = Path(spec).expanduser()
+    if stored is not None:
+        model = whisper.load_model(str(stored.path), device=device)
+        _apply_alignment_heads(model, stored.meta.get("alignment_heads"))
+        return model, ModelInfo("asr", spec, "store", stored.sha256)
+    if path.is_file():
+        from .audio import file_sha256
+
+        return whisper.load_model(str(path), device=device), ModelInfo("asr", path.name, "path", file_sha256(path))
+    if spec in whisper._MODELS:
+        if not _official_cache_file(spec).is_file() and not downloads_allowed():
+            raise ModelError(
+                f"Whisper model '{spec}' is not downloaded and downloads are off: pass --allow-download "
+                "once, or import a local copy with `transcribe models import`"
+            )
+        model = whisper.load_model(spec, device=device, download_root=str(whisper_cache_dir()))
+        return model, ModelInfo("asr", spec, "whisper-cache", _official_sha256(spec))
+    known = sorted({m.name for m in store.list("whisper")} | set(whisper.available_models()))
+    raise ModelError(f"unknown Whisper model '{spec}' (known: {', '.join(known)})")
+
+
+@dataclass
+class ChunkResult:
+    text: str
+    tokens: list[int]
+    words: list[WordTiming] = field(default_factory=list)
+    avg_logprob: float = float("nan")
+    no_speech_prob: float = float("nan")
+    compression_ratio: float = float("nan")
+    temperature: float = 0.0
+    silent: bool = False
+
+
+class WhisperTranscriber:
+    def __init__(self, model: whisper.Whisper, device: str):
+        self.model = model
+        self.device = device
+        self.fp16 = device.startswith("cuda")
+        self.dtype = torch.float16 if self.fp16 else torch.float32
+        if self.fp16:
+            self.model.half()
+
+    @property
+    def multilingual(self) -> bool:
+        return self.model.is_multilingual
+
+    def tokenizer(self, language: str | None) -> Tokenizer:
+        return get_tokenizer(
+            self.multilingual,
+            num_languages=self.model.num_languages,
+            language=language if self.multilingual else "en",
+            task="transcribe",
+        )
+
+    def encode(self, chunks: list[np.ndarray]) -> torch.Tensor:
+        """Encoder output (batch, n_audio_ctx, n_audio_state) for chunks of at most 30 s."""
+        mels = [
+            whisper.log_mel_spectrogram(
+                whisper.pad_or_trim(torch.from_numpy(np.ascontiguousarray(c, dtype=np.float32))),
+                self.model.dims.n_mels,
+            )
+            for c in chunks
+        ]
+        mel = torch.stack(mels).to(self.device, self.dtype)
+        with torch.no_grad():
+            return self.model.embed_audio(mel)
+
+    def detect_language(self, features: torch.Tensor, allowed: list[str]) -> tuple[str, dict[str, float]]:
+        """Most likely of the `allowed` languages over these chunks (Norwegian variants merged)."""
+        if not self.multilingual:
+            if "en" not in allowed:
+                raise SettingsError("this Whisper model is English-only but English is not among --languages")
+            return "en", {"en": 1.0}
+        _, probs = self.model.detect_language(features, self.tokenizer(None))
+        average: dict[str, float] = {}
+        for item in probs:
+            for code, p in fold_probabilities(item, allowed).items():
+                average[code] = average.get(code, 0.0) + p / len(probs)
+        return max(average, key=average.get), average
+
+    def _decode(self, features: torch.Tensor, language: str, temperature: float, prompt: str | None):
+        options = whisper.DecodingOptions(
+            language=language if self.multilingual else "en",
+            temperature=temperature,
+            best_of=FALLBACK_BEST_OF if temperature > 0 else None,
+            without_timestamps=True,
+            fp16=self.fp16,
+            prompt=prompt,
+        )
+        with torch.no_grad():
+            return whisper.decode(self.model, features, options)
+
+    def transcribe_batch(
+        self, chunks: list[np.ndarray], language: str, prompt: str | None = None
+    ) -> list[ChunkResult]:
+        """Greedy batched decoding with per-chunk temperature fallback and word timings."""
+        features = self.encode(chunks)
+        results = [None] * len(chunks)
+        pending = list(range(len(chunks)))
+        for temperature in (0.0, *FALLBACK_TEMPERATURES):
+            decoded = self._decode(features[pending], language, temperature, prompt)
+            still = []
+            for index, result in zip(pending, decoded):
+                results[index] = result
+                needs_fallback = (
+                    result.compression_ratio > COMPRESSION_RATIO_THRESHOLD
+                    or result.avg_logprob < LOGPROB_THRESHOLD
+                )
+                silent = result.no_speech_prob > NO_SPEECH_THRESHOLD and result.avg_logprob < LOGPROB_THRESHOLD
+                if needs_fallback and not silent:
+                    still.append(index)
+            pending = still
+            if not pending:
+                break
+
+        eot = self.tokenizer(language).eot
+        out = []
+        for result in results:
+            silent = result.no_speech_prob > NO_SPEECH_THRESHOLD and result.avg_logprob < LOGPROB_THRESHOLD
+            tokens = [] if silent else [t for t in result.tokens if t < eot]
+            out.append(
+                ChunkResult(
+                    text="" if silent else result.text.strip(),
+                    tokens=tokens,
+                    avg_logprob=result.avg_logprob,
+                    no_speech_prob=result.no_speech_prob,
+                    compression_ratio=result.compression_ratio,
+                    temperature=result.temperature,
+                    silent=silent,
+                )
+            )
+        alignments = self.align(features, [r.tokens for r in out], [len(c) for c in chunks], language)
+        for result, words in zip(out, alignments):
+            result.words = words
+        return out
+
+    def align(
+        self, features: torch.Tensor, token_lists: list[list[int]], num_samples: list[int], language: str
+    ) -> list[list[WordTiming]]:
+        """Word timings for a batch by DTW over the alignment heads' cross-attention.
+
+        The same method as openai-whisper's word timestamps, but for a whole batch in one
+        decoder pass over the already computed encoder output.
+        """
+        tokenizer = self.tokenizer(language)
+        prefix = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        keep = [i for i, tokens in enumerate(token_lists) if tokens]
+        timings: list[list[WordTiming]] = [[] for _ in token_lists]
+        if not keep:
+            return timings
+        sequences = [prefix + token_lists[i] + [tokenizer.eot] for i in keep]
+        length = max(len(s) for s in sequences)
+        batch = torch.tensor([s + [tokenizer.eot] * (length - len(s)) for s in sequences], device=features.device)
+
+        heads = self.model.alignment_heads.to_dense().nonzero().tolist()  # [[layer, head], ...]
+        captured: dict[int, torch.Tensor] = {}
+        layers = sorted({layer for layer, _ in heads})
+        hooks = [
+            self.model.decoder.blocks[layer].cross_attn.register_forward_hook(
+                lambda _m, _in, out, layer=layer: captured.__setitem__(layer, out[-1])
+            )
+            for layer in layers
+        ]
+        try:
+            with torch.no_grad(), disable_sdpa():
+                logits = self.model.decoder(batch, features[keep])
+        finally:
+            for hook in hooks:
+                hook.remove()
+        probs = logits[..., : tokenizer.eot].float().softmax(dim=-1)
+
+        for row, index in enumerate(keep):
+            text_tokens = token_lists[index]
+            n_text = len(text_tokens)
+            frames = min(num_samples[index] // whisper.audio.HOP_LENGTH, whisper.audio.N_FRAMES) // 2
+            # attention of each alignment head: (heads, tokens, frames)
+            weights = torch.stack([captured[layer][row, head] for layer, head in heads]).float()
+            weights = weights[:, : len(prefix) + n_text + 1, :frames].softmax(dim=-1)
+            std, mean = torch.std_mean(weights, dim=-2, keepdim=True, unbiased=False)
+            weights = median_filter((weights - mean) / std, 7)
+            matrix = weights.mean(dim=0)[len(prefix) - 1 : -1]
+            text_index, time_index = dtw(-matrix)
+
+            token_probs = probs[row, len(prefix) - 1 : len(prefix) - 1 + n_text]
+            token_probs = token_probs[torch.arange(n_text), torch.tensor(text_tokens)].tolist()
+            words, word_tokens = tokenizer.split_to_word_tokens(text_tokens + [tokenizer.eot])
+            if len(word_tokens) <= 1:
+                continue
+            bounds = np.pad(np.cumsum([len(t) for t in word_tokens[:-1]]), (1, 0))
+            jumps = np.pad(np.diff(text_index), (1, 0), constant_values=1).astype(bool)
+            jump_times = time_index[jumps] / TOKENS_PER_SECOND
+            timings[index] = [
+                WordTiming(word, tokens, float(jump_times[a]), float(jump_times[b]), float(np.mean(token_probs[a:b])))
+                for word, tokens, a, b in zip(words[:-1], word_tokens[:-1], bounds[:-1], bounds[1:])
+            ]
+            merge_punctuations(timings[index], "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
+            timings[index] = [w for w in timings[index] if w.word]
+        return timings
