@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,10 @@ _NON_AUDIO_FORMATS = {"tty", "image2", "png_pipe", "jpeg_pipe", "gif", "webp_pip
 
 # A recording counts as truncated when this much less audio decodes than its header promises.
 _TRUNCATION_TOLERANCE_S = 0.5
+# Containers whose headers state the exact length. Others (MP3, raw AMR, ADTS AAC) only
+# let ffprobe estimate it from the bitrate, which says nothing about truncation.
+_MPEG_SYNC_SECOND_BYTES = {0xFB, 0xFA, 0xF3, 0xF2, 0xE3, 0xE2, 0xF1, 0xF9}
+_EXACT_DURATION_FORMATS = ("wav", "flac", "mov", "mp4", "matroska", "webm", "aiff", "w64", "caf")
 
 
 @dataclass
@@ -75,14 +80,40 @@ def _ffmpeg_message(error: ffmpeg.Error) -> str:
     return last
 
 
+def media_signature(path: Path) -> str | None:
+    """The media format a file's first bytes announce, whether or not the rest is intact."""
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+    if head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"AVI "):
+        return "WAV"
+    if head[4:8] == b"ftyp":
+        return "MP4/M4A/3GP"
+    signatures = {
+        b"ID3": "MP3", b"fLaC": "FLAC", b"OggS": "Ogg", b"#!AMR": "AMR",
+        b"\x1aE\xdf\xa3": "WebM/Matroska", b"FORM": "AIFF", b"caff": "CAF",
+    }
+    for magic, name in signatures.items():
+        if head.startswith(magic):
+            return name
+    # MPEG frame sync with a valid layer/version (MP3) or ADTS (AAC), and a valid
+    # bitrate and sample-rate index: eleven sync bits alone match random data too often.
+    if len(head) >= 3 and head[0] == 0xFF and head[1] in _MPEG_SYNC_SECOND_BYTES:
+        if head[2] >> 4 != 0xF and (head[2] >> 2) & 0x3 != 0x3:
+            return "MPEG audio (MP3/AAC)"
+    return None
+
+
 def _probe(path: Path) -> dict:
     try:
         return ffmpeg.probe(str(path))
     except ffmpeg.Error as error:
         reason = _ffmpeg_message(error)
-        if "Invalid data" in reason or "could not find codec" in reason.lower():
-            raise NotAudioError(f"{path.name} is not a recording ffmpeg can read ({reason})") from None
-        raise CorruptAudioError(f"{path.name} could not be opened: {reason}") from None
+        kind = media_signature(path)
+        if kind is not None:
+            raise CorruptAudioError(
+                f"{path.name} starts like a {kind} file but is corrupt or truncated ({reason})"
+            ) from None
+        raise NotAudioError(f"{path.name} is not a recording ffmpeg can read ({reason})") from None
 
 
 def _select_audio_stream(path: Path, info: dict) -> dict:
@@ -100,11 +131,44 @@ def _select_audio_stream(path: Path, info: dict) -> dict:
 
 
 def _declared_duration(info: dict, stream: dict) -> float | None:
+    """The length the container promises, where it records one exactly."""
+    container = info.get("format", {}).get("format_name", "")
+    if not any(name in _EXACT_DURATION_FORMATS for name in container.split(",")):
+        return None
     for source in (stream, info.get("format", {})):
         value = source.get("duration")
         if value not in (None, "N/A"):
             return float(value)
     return None
+
+
+def _wav_promised_and_present(path: Path) -> tuple[float, float] | None:
+    """Seconds a WAV's data chunk promises and seconds actually present in the file.
+
+    ffprobe quietly shortens a WAV's duration to the bytes present, hiding truncation, so
+    the RIFF header is read here. None when the file is not plain PCM RIFF/WAVE or the
+    writer left the size open (streaming recorders write 0 or 0xFFFFFFFF).
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        if handle.read(12)[8:12] != b"WAVE":
+            return None
+        byte_rate = None
+        while True:
+            header = handle.read(8)
+            if len(header) < 8:
+                return None
+            chunk, length = header[:4], struct.unpack("<I", header[4:])[0]
+            if chunk == b"fmt ":
+                fmt = handle.read(length + length % 2)
+                byte_rate = struct.unpack("<I", fmt[8:12])[0] if len(fmt) >= 12 else None
+            elif chunk == b"data":
+                if not byte_rate or length in (0, 0xFFFFFFFF):
+                    return None
+                present = min(length, size - handle.tell())
+                return length / byte_rate, present / byte_rate
+            else:
+                handle.seek(length + length % 2, os.SEEK_CUR)
 
 
 def load_audio(path: str | os.PathLike) -> Audio:
@@ -125,11 +189,23 @@ def load_audio(path: str | os.PathLike) -> Audio:
     stream = _select_audio_stream(path, info)
     channels = int(stream.get("channels") or 1)
     declared = _declared_duration(info, stream)
+    if "wav" in info.get("format", {}).get("format_name", "").split(","):
+        promised = _wav_promised_and_present(path)
+        declared = promised[0] if promised else declared
 
     try:
         raw, err = (
             ffmpeg.input(str(path))
-            .output("pipe:", map="0:a:0", format="f32le", acodec="pcm_f32le", ar=SAMPLE_RATE, ac=channels)
+            .output(
+                "pipe:",
+                map="0:a:0",
+                format="f32le",
+                acodec="pcm_f32le",
+                ac=channels,
+                # Frames the decoder cannot use (AMR comfort-noise frames, damaged packets)
+                # become silence of the same length, so later timestamps stay true.
+                af=f"aresample={SAMPLE_RATE}:async=1:first_pts=0",
+            )
             .global_args("-nostdin", "-v", "error")
             .run(capture_stdout=True, capture_stderr=True)
         )

