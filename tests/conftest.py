@@ -100,3 +100,32 @@ def copy_of(tmp_path):
         return target
 
     return _copy
+
+
+@pytest.fixture(scope="session")
+def stereo_call(tmp_path_factory):
+    """A synthetic stereo telephone interview: (path, ground-truth utterances)."""
+    from scripts import ENGLISH_CALL, ENGLISH_VOICES, INTERVIEWER, PARTICIPANT
+    from synthetic import build_dialogue, telephone_stereo
+
+    workdir = tmp_path_factory.mktemp("stereo-call")
+    tracks, truth, _ = build_dialogue(ENGLISH_CALL, ENGLISH_VOICES, workdir)
+    path = telephone_stereo(tracks[INTERVIEWER], tracks[PARTICIPANT], workdir / "stereo-call.wav")
+    return path, truth
+
+
+def annotation(rows):
+    """A pyannote Annotation from (start, end, label) rows."""
+    from pyannote.core import Annotation, Segment
+
+    result = Annotation()
+    for start, end, label in rows:
+        result[Segment(start, end)] = label
+    return result
+
+
+def der(reference, hypothesis) -> float:
+    """Diarization error rate, no collar, overlap scored."""
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    return DiarizationErrorRate(collar=0.0, skip_overlap=False)(reference, hypothesis, uem=None)

@@ -59,10 +59,8 @@ def active_frames(energies: np.ndarray) -> np.ndarray:
     return loud & dominant
 
 
-def frames_to_activity(
-    mask: np.ndarray, min_gap_s: float = 0.3, min_speech_s: float = 0.15, pad_s: float = 0.05
-) -> list[Activity]:
-    """Turn a frame mask into time regions: bridge short gaps, drop blips, pad edges."""
+def frames_to_activity(mask: np.ndarray, min_gap_s: float = 0.3, min_speech_s: float = 0.15) -> list[Activity]:
+    """Turn a frame mask into time regions: bridge short gaps, drop blips."""
     padded = np.concatenate([[False], mask, [False]])
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
     regions = [[s * HOP_S, e * HOP_S + FRAME_S - HOP_S] for s, e in zip(edges[::2], edges[1::2])]
@@ -72,11 +70,7 @@ def frames_to_activity(
             merged[-1][1] = region[1]
         else:
             merged.append(region)
-    return [
-        Activity(max(0.0, s - pad_s), e + pad_s)
-        for s, e in merged
-        if e - s >= min_speech_s
-    ]
+    return [Activity(s, e) for s, e in merged if e - s >= min_speech_s]
 
 
 def is_silent(samples: np.ndarray, sample_rate: int) -> bool:

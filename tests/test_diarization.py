@@ -1,0 +1,103 @@
+"""Who spoke when: pyannote with real weights on a real call; exact channel split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from transcribe.audio import Audio, load_audio
+from transcribe.diarization import SpeakerCount, channels_are_separate, diarize
+from transcribe.errors import SettingsError
+
+from conftest import annotation, der
+
+
+@pytest.fixture(scope="module")
+def offline_diarizer(store):
+    from transcribe.pyannote_diarizer import PyannoteDiarizer
+
+    return PyannoteDiarizer("auto", "cpu", store)
+
+
+@pytest.mark.slow
+def test_pyannote_with_real_weights_on_the_sample_call(offline_diarizer, sample_wav, sample_dir):
+    from pyannote.database.util import load_rttm
+
+    reference = next(iter(load_rttm(sample_dir / "sample.rttm").values()))
+    audio = load_audio(sample_wav)
+    result = diarize(audio, "auto", SpeakerCount(), lambda: offline_diarizer)
+    error = der(reference, annotation((t.start, t.end, t.speaker) for t in result.regions))
+    print(f"\nDER on pyannote sample.wav (no collar): {error:.3f}")
+    assert result.method == "pyannote"
+    assert len(result.speakers) == 2
+    assert error <= 0.10
+    # The offline default is the store-assembled pipeline, with checksummed weights.
+    assert {m.role for m in offline_diarizer.models} == {"segmentation", "embedding"}
+    assert all(len(m.sha256) == 64 for m in offline_diarizer.models)
+
+
+@pytest.mark.slow
+def test_exact_speaker_count_is_honoured(offline_diarizer, sample_wav):
+    audio = load_audio(sample_wav)
+    result = diarize(audio, "pyannote", SpeakerCount(exact=3), lambda: offline_diarizer)
+    assert len(result.speakers) == 3
+
+
+def test_stereo_call_is_split_by_channel_exactly(stereo_call):
+    path, truth = stereo_call
+    audio = load_audio(path)
+    assert audio.num_channels == 2 and audio.recording.sample_rate == 8000
+
+    def no_pyannote():
+        raise AssertionError("a one-party-per-channel call must not need pyannote")
+
+    result = diarize(audio, "auto", SpeakerCount(), no_pyannote)
+    assert result.method == "channels"
+    channel_of = {s.id: s.channel for s in result.speakers}
+    names = {0: "interviewer", 1: "participant"}  # left = interviewer in the synthetic call
+    hypothesis = annotation((t.start, t.end, names[channel_of[t.speaker]]) for t in result.regions)
+    reference = annotation((u.start, u.end, u.speaker) for u in truth)
+    error = der(reference, hypothesis)
+    print(f"\nDER of the channel split on the synthetic stereo call: {error:.3f}")
+    assert error <= 0.05
+    # every ground-truth utterance is found on its own speaker's channel only
+    for utterance in truth:
+        overlapping = {names[channel_of[t.speaker]] for t in result.turns if t.start < utterance.end and t.end > utterance.start}
+        assert overlapping == {utterance.speaker}, utterance
+
+
+def _audio(samples: np.ndarray) -> Audio:
+    from transcribe.transcript import Recording
+
+    return Audio(samples=samples.astype(np.float32), recording=Recording("x.wav", "0" * 64, 0, samples.shape[0], 16000))
+
+
+def test_stereo_file_with_the_same_mix_on_both_channels_goes_to_pyannote(stereo_call):
+    path, _ = stereo_call
+    mix = load_audio(path).mono()
+    same = _audio(np.stack([mix, mix * 0.9]))
+    assert not channels_are_separate(same)
+    calls = []
+
+    def fake_pyannote():  # stands in for the model: only the dispatch is under test here
+        calls.append(True)
+        return lambda *args: "pyannote-result"
+
+    assert diarize(same, "auto", SpeakerCount(), fake_pyannote) == "pyannote-result"
+    assert calls
+
+
+def test_stereo_file_with_one_dead_channel_is_treated_as_mono(stereo_call):
+    path, _ = stereo_call
+    mix = load_audio(path).mono()
+    assert not channels_are_separate(_audio(np.stack([mix, np.zeros_like(mix)])))
+
+
+def test_channels_mode_on_mono_is_a_clear_error(sample_wav):
+    with pytest.raises(SettingsError, match="needs a stereo recording"):
+        diarize(load_audio(sample_wav), "channels", SpeakerCount(), lambda: None)
+
+
+def test_contradictory_speaker_counts_are_rejected():
+    with pytest.raises(SettingsError, match="larger than"):
+        SpeakerCount(minimum=4, maximum=2)
