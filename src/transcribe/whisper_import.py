@@ -146,7 +146,8 @@ def _count_layers(names, prefix: str) -> int:
 
 def _convert_ct2(sources: list[Path]) -> ConvertedWhisper:
     parts = sorted(_find_files(sources, r"model\.bin(\.part\d+)?"), key=_part_number)
-    if len(parts) > 1 and [_part_number(p) for p in parts] != list(range(1, len(parts) + 1)):
+    numbers = [_part_number(p) for p in parts]
+    if any(numbers) and numbers != list(range(1, len(parts) + 1)):
         raise ModelError(f"model parts are incomplete: found {[p.name for p in parts]}")
     with _ConcatReader(parts) as raw, io.BufferedReader(raw, 1 << 20) as handle:
         spec, v = read_ct2_variables(handle)

