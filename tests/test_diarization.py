@@ -101,3 +101,22 @@ def test_channels_mode_on_mono_is_a_clear_error(sample_wav):
 def test_contradictory_speaker_counts_are_rejected():
     with pytest.raises(SettingsError, match="larger than"):
         SpeakerCount(minimum=4, maximum=2)
+
+
+def test_campplus_shared_trunk_gives_the_same_embeddings_as_one_at_a_time(store, sample_wav):
+    import torch
+
+    from transcribe.campplus import CAMPPlusEmbedding
+
+    model = CAMPPlusEmbedding.from_weights(store.get("embedding", "campplus").path)
+    audio = torch.from_numpy(load_audio(sample_wav).samples[0])
+    a, b = audio[6 * 16000 : 16 * 16000], audio[16 * 16000 : 26 * 16000]
+    waveforms = torch.stack([a, a, a, b])[:, None, :]
+    weights = torch.zeros(4, 589)
+    weights[0, :300], weights[1, 300:], weights[2, :], weights[3, 100:400] = 1, 1, 1, 1
+    with torch.inference_mode():
+        together = model(waveforms, weights=weights)
+        alone = torch.cat([model(waveforms[i : i + 1], weights=weights[i : i + 1]) for i in range(4)])
+    assert torch.allclose(together, alone, atol=1e-5)
+    # and the weights matter: different frames of one window give different embeddings
+    assert torch.nn.functional.cosine_similarity(together[0], together[1], dim=0) < 0.99

@@ -58,15 +58,28 @@ class CAMPPlusEmbedding(Model):
         )
         return feats - feats.mean(dim=1, keepdim=True)
 
-    def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
-        if waveforms.shape[-1] < int(0.025 * self.hparams.sample_rate):
-            raise ValueError("waveform shorter than one filterbank frame")
+    def trunk(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """Frame-level features before pooling: (batch, channels, frames)."""
         x = self.campplus.head(self.fbank(waveforms).permute(0, 2, 1))
         for name, layer in self.campplus.xvector.named_children():
             if name == "stats":
                 break
             x = layer(x)
-        stats = self.pooling(x, weights=weights)
+        return x
+
+    def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        if waveforms.shape[-1] < int(0.025 * self.hparams.sample_rate):
+            raise ValueError("waveform shorter than one filterbank frame")
+        # pyannote sends each chunk once per local speaker, one after the other, differing
+        # only in the weights: run the trunk once per distinct waveform, pool per speaker.
+        distinct = [0]
+        for i in range(1, len(waveforms)):
+            distinct.append(distinct[-1] + (not torch.equal(waveforms[i], waveforms[i - 1])))
+        index = torch.tensor(distinct, device=waveforms.device)
+        first = torch.ones_like(index, dtype=torch.bool)
+        first[1:] = index[1:] != index[:-1]
+        frames = self.trunk(waveforms[first])[index]
+        stats = self.pooling(frames, weights=weights)
         flat = stats.reshape(-1, stats.shape[-1])
         embeddings = self.campplus.xvector.dense(flat)
         return F.normalize(embeddings, dim=-1).reshape(*stats.shape[:-1], -1)

@@ -79,7 +79,7 @@ def _build_offline_pipeline(store: ModelStore):
         clustering="AgglomerativeClustering",
         embedding_exclude_overlap=True,
         segmentation_batch_size=16,
-        embedding_batch_size=16,
+        embedding_batch_size=24,  # a multiple of the 3 local speakers per chunk (see campplus.py)
     )
     pipeline.instantiate(OFFLINE_PARAMETERS)
     models = [

@@ -1,0 +1,83 @@
+"""Outputs: readable text, atomic writes, resume without duplicates."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+
+from transcribe.errors import OutputError, TranscribeError
+from transcribe.outputs import atomic_write, output_paths, render_text, write_transcript
+from transcribe.pipeline import transcribe_file
+from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript, Word
+
+
+def make_transcript(sha: str = "a" * 64) -> Transcript:
+    return Transcript(
+        recording=Recording("interview.wav", sha, 3725.0, 1, 8000),
+        language="en",
+        speakers=[Speaker("SPEAKER_00", "SPEAKER_00"), Speaker("SPEAKER_01", "SPEAKER_01")],
+        segments=[
+            Segment(5.2, 7.0, "SPEAKER_00", "How are you?", [Word(5.2, 5.4, "How", 0.9)]),
+            Segment(8.0, 9.0, "SPEAKER_01", "Fine, thanks."),
+            Segment(9.5, 10.0, "SPEAKER_01", "And you?"),
+            Segment(3723.0, 3724.0, "SPEAKER_00", "Good."),
+        ],
+        provenance=Provenance("0.1.0", "2026-11-22T00:00:00+00:00"),
+    )
+
+
+def test_text_has_one_line_per_turn_with_hours():
+    assert render_text(make_transcript()) == (
+        "[00:00:05] SPEAKER_00: How are you?\n"
+        "[00:00:08] SPEAKER_01: Fine, thanks. And you?\n"
+        "[01:02:03] SPEAKER_00: Good.\n"
+    )
+
+
+def test_atomic_write_replaces_whole_and_leaves_no_temporary_files(tmp_path):
+    target = tmp_path / "t.txt"
+    atomic_write(target, "old")
+    atomic_write(target, "new")
+    assert target.read_text() == "new"
+    assert os.listdir(tmp_path) == ["t.txt"]
+
+
+def test_full_disk_is_a_clear_error_and_keeps_the_previous_file(tmp_path, monkeypatch):
+    target = tmp_path / "t.txt"
+    atomic_write(target, "finished transcript")
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OutputError, match="the disk is full"):
+        atomic_write(target, "new")
+    assert target.read_text() == "finished transcript"
+    assert os.listdir(tmp_path) == ["t.txt"]
+
+
+class _NeverCalled:
+    def transcribe(self, path):
+        raise AssertionError("an up-to-date transcript must not be redone")
+
+
+def test_rerun_skips_a_finished_transcript_of_the_same_recording(tmp_path):
+    from transcribe.audio import file_sha256
+
+    source = tmp_path / "interview.wav"
+    source.write_bytes(b"RIFF recording bytes")
+    paths = output_paths(tmp_path / "out", source)
+    write_transcript(make_transcript(file_sha256(source)), paths)
+    outcome = transcribe_file(_NeverCalled(), source, tmp_path / "out")
+    assert outcome.status == "skipped"
+
+
+def test_transcript_of_another_recording_with_the_same_name_is_not_overwritten(tmp_path):
+    source = tmp_path / "interview.wav"
+    source.write_bytes(b"a different recording")
+    paths = output_paths(tmp_path / "out", source)
+    write_transcript(make_transcript("b" * 64), paths)
+    with pytest.raises(TranscribeError, match="different recording"):
+        transcribe_file(_NeverCalled(), source, tmp_path / "out")
