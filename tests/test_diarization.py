@@ -43,7 +43,14 @@ def test_exact_speaker_count_is_honoured(offline_diarizer, sample_wav):
     assert len(result.speakers) == 3
 
 
-def test_stereo_call_is_split_by_channel_exactly(stereo_call):
+@pytest.fixture(scope="module")
+def speech_detector(store):
+    from transcribe.speech_detector import SpeechDetector
+
+    return SpeechDetector(store)
+
+
+def test_stereo_call_is_split_by_channel_exactly(stereo_call, speech_detector):
     path, truth = stereo_call
     audio = load_audio(path)
     assert audio.num_channels == 2 and audio.recording.sample_rate == 8000
@@ -51,8 +58,8 @@ def test_stereo_call_is_split_by_channel_exactly(stereo_call):
     def no_pyannote():
         raise AssertionError("a one-party-per-channel call must not need pyannote")
 
-    result = diarize(audio, "auto", SpeakerCount(), no_pyannote)
-    assert result.method == "channels"
+    result = diarize(audio, "auto", SpeakerCount(), no_pyannote, detector=speech_detector)
+    assert result.method == "channels" and not result.warnings
     channel_of = {s.id: s.channel for s in result.speakers}
     names = {0: "interviewer", 1: "participant"}  # left = interviewer in the synthetic call
     hypothesis = annotation((t.start, t.end, names[channel_of[t.speaker]]) for t in result.regions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -167,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     except TranscribeError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:  # output piped into a command that stopped reading (head, grep -q)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted: nothing was written for the recording in progress", file=sys.stderr)
         return 130

@@ -86,11 +86,21 @@ def channels_are_separate(audio: Audio) -> bool:
     return bool(np.all(shares > _OWN_SPEECH_SHARE) and np.all(exclusive_shares > _OWN_SPEECH_SHARE / 2))
 
 
-def diarize_by_channel(audio: Audio) -> Diarization:
+def _confirm_speech(mask: np.ndarray, signals: np.ndarray, audio: Audio, detector) -> tuple[np.ndarray, list[str]]:
+    """Keep only frames the trained speech detector also hears as speech."""
+    if detector is None or not detector.available:
+        return mask, ["no speech-detection model is installed: music or noise may be transcribed"]
+    confirmed = np.stack([
+        row & detector.frame_mask(signal, audio.sample_rate, mask.shape[1]) for row, signal in zip(mask, signals)
+    ])
+    return confirmed, []
+
+
+def diarize_by_channel(audio: Audio, detector=None) -> Diarization:
     """One speaker per channel that carries speech; crosstalk is not counted as speech."""
     live = speech_channels(audio)
     energies = frame_energies_db(audio.samples[live], audio.sample_rate)
-    mask = active_frames(energies)
+    mask, warnings = _confirm_speech(active_frames(energies), audio.samples[live], audio, detector)
     speakers, turns = [], []
     for index, channel in enumerate(live):
         speaker_id = f"SPEAKER_{index:02d}"
@@ -100,16 +110,16 @@ def diarize_by_channel(audio: Audio) -> Diarization:
             for a in frames_to_activity(mask[index])
         )
     turns.sort(key=lambda t: (t.start, t.end))
-    return Diarization(turns=turns, speakers=speakers, method="channels", regions=list(turns))
+    return Diarization(turns=turns, speakers=speakers, method="channels", regions=list(turns), warnings=warnings)
 
 
-def single_speaker(audio: Audio) -> Diarization:
-    """`--diarization none`: one speaker over everything with sound in it."""
-    energies = frame_energies_db(audio.mono()[None, :], audio.sample_rate)
-    mask = active_frames(energies)[0]
+def single_speaker(audio: Audio, detector=None) -> Diarization:
+    """`--diarization none`: one speaker over everything that is speech."""
+    mono = audio.mono()[None, :]
+    mask, warnings = _confirm_speech(active_frames(frame_energies_db(mono, audio.sample_rate)), mono, audio, detector)
     speaker = Speaker(id="SPEAKER_00", label="SPEAKER_00")
-    turns = [Turn(a.start, min(a.end, audio.duration), speaker.id) for a in frames_to_activity(mask, min_gap_s=1.0)]
-    return Diarization(turns=turns, speakers=[speaker], method="none", regions=list(turns))
+    turns = [Turn(a.start, min(a.end, audio.duration), speaker.id) for a in frames_to_activity(mask[0], min_gap_s=1.0)]
+    return Diarization(turns=turns, speakers=[speaker], method="none", regions=list(turns), warnings=warnings)
 
 
 def diarize(
@@ -118,19 +128,20 @@ def diarize(
     count: SpeakerCount,
     pyannote_factory: Callable[[], "PyannoteDiarizer"],  # noqa: F821 - loaded lazily
     progress: Callable[[float], None] | None = None,
+    detector: "SpeechDetector | None" = None,  # noqa: F821 - confirms energy-based speech
 ) -> Diarization:
     """Dispatch on `mode`; `auto` picks channels for one-party-per-channel recordings."""
     if mode not in MODES:
         raise SettingsError(f"unknown diarization mode '{mode}' (expected one of {', '.join(MODES)})")
     if mode == "none":
-        return single_speaker(audio)
+        return single_speaker(audio, detector)
     if mode == "channels":
         if audio.num_channels < 2:
             raise SettingsError(f"--diarization channels needs a stereo recording; {audio.recording.source_name} is mono")
-        result = diarize_by_channel(audio)
+        result = diarize_by_channel(audio, detector)
         if not channels_are_separate(audio):
             result.warnings.append("the channels look like the same mix; the per-channel split may be wrong")
         return result
     if mode == "auto" and audio.num_channels > 1 and channels_are_separate(audio):
-        return diarize_by_channel(audio)
+        return diarize_by_channel(audio, detector)
     return pyannote_factory()(audio.mono(), audio.sample_rate, count, progress)

@@ -22,7 +22,7 @@ from .languages import normalize_language, parse_language_list
 from .model_store import ModelStore
 from .outputs import output_paths, read_transcript, write_transcript
 from .speech_activity import is_silent
-from .transcript import ModelInfo, Provenance, Segment, Transcript, Word
+from .transcript import GuardEvent, ModelInfo, Provenance, Segment, Transcript, Word
 
 # How many chunks (the longest ones) language detection listens to.
 LANGUAGE_PROBE_CHUNKS = 3
@@ -65,6 +65,7 @@ class Pipeline:
         self._asr = None
         self._asr_info: ModelInfo | None = None
         self._diarizer = None
+        self._speech_detector = None
 
     @property
     def asr(self):
@@ -82,6 +83,13 @@ class Pipeline:
             self._diarizer = PyannoteDiarizer(self.settings.diarization_model, self.device, self.store)
         return self._diarizer
 
+    def speech_detector(self):
+        if self._speech_detector is None:
+            from .speech_detector import SpeechDetector
+
+            self._speech_detector = SpeechDetector(self.store, self.device)
+        return self._speech_detector
+
     def _language(self, audio: Audio, chunks: list[Chunk]) -> tuple[str, dict[str, float]]:
         if self.settings.language != "auto":
             return normalize_language(self.settings.language), {}
@@ -89,12 +97,16 @@ class Pipeline:
         features = self.asr.encode([cut(c, audio.samples, audio.sample_rate) for c in probe])
         return self.asr.detect_language(features, self.allowed_languages)
 
-    def _decode(self, audio: Audio, chunks: list[Chunk], language: str) -> list[Segment]:
-        segments = []
+    def _decode(
+        self, audio: Audio, chunks: list[Chunk], language: str
+    ) -> tuple[list[Segment], list[GuardEvent]]:
+        segments, guards = [], []
         for first in range(0, len(chunks), self.batch_size):
             batch = chunks[first : first + self.batch_size]
             results = self.asr.transcribe_batch([cut(c, audio.samples, audio.sample_rate) for c in batch], language)
             for chunk, result in zip(batch, results):
+                if result.guard:
+                    guards.append(GuardEvent(result.guard, round(chunk.start, 3), round(chunk.end, 3), chunk.speaker))
                 if not result.text:
                     continue
                 words = [
@@ -115,7 +127,7 @@ class Pipeline:
                     )
                 )
             self.progress("transcription", min(1.0, (first + len(batch)) / len(chunks)))
-        return sorted(segments, key=lambda s: (s.start, s.end))
+        return sorted(segments, key=lambda s: (s.start, s.end)), guards
 
     def transcribe(self, path: str | Path) -> Transcript:
         timings: dict[str, float] = {}
@@ -127,6 +139,7 @@ class Pipeline:
         language, language_probs = None, {}
         diarization = Diarization(turns=[], speakers=[], method="none")
         segments: list[Segment] = []
+        guards: list[GuardEvent] = []
 
         if is_silent(audio.samples, audio.sample_rate):
             warnings.append("the recording is silent: there is no speech to transcribe")
@@ -138,6 +151,7 @@ class Pipeline:
                 self.settings.speakers,
                 self.diarizer,
                 progress=lambda fraction: self.progress("diarization", fraction),
+                detector=self.speech_detector() if self.settings.diarization != "pyannote" else None,
             )
             timings["diarization"] = time.perf_counter() - clock
             warnings.extend(diarization.warnings)
@@ -149,7 +163,7 @@ class Pipeline:
             else:
                 clock = time.perf_counter()
                 language, language_probs = self._language(audio, chunks)
-                segments = self._decode(audio, chunks, language)
+                segments, guards = self._decode(audio, chunks, language)
                 timings["transcription"] = time.perf_counter() - clock
                 models.append(self._asr_info)
 
@@ -174,6 +188,7 @@ class Pipeline:
                 device=self.device,
             ),
             warnings=warnings,
+            guards=guards,
         )
 
 

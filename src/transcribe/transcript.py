@@ -38,6 +38,16 @@ class Segment:
 
 
 @dataclass
+class GuardEvent:
+    """Where a hallucination guard removed or cut decoded text (the text is not kept)."""
+
+    guard: str  # "no-speech", "unreliable" or "repetition-loop"
+    start: float
+    end: float
+    speaker: str
+
+
+@dataclass
 class Speaker:
     id: str
     label: str
@@ -81,6 +91,7 @@ class Transcript:
     segments: list[Segment]
     provenance: Provenance
     warnings: list[str] = field(default_factory=list)
+    guards: list[GuardEvent] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,5 +116,6 @@ class Transcript:
             ],
             provenance=Provenance(**prov),
             warnings=list(data.get("warnings", [])),
+            guards=[GuardEvent(**g) for g in data.get("guards", [])],
             schema_version=version,
         )

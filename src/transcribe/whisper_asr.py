@@ -23,18 +23,17 @@ from whisper.timing import WordTiming, dtw, median_filter, merge_punctuations
 from whisper.tokenizer import Tokenizer, get_tokenizer
 
 from .errors import ModelError, SettingsError
+from .guards import LOGPROB_THRESHOLD, NO_SPEECH_THRESHOLD, is_no_speech, is_unreliable, loop_cut
 from .languages import fold_probabilities
 from .model_store import ModelStore
 from .offline import downloads_allowed
 from .transcript import ModelInfo
 
-# Thresholds of openai-whisper's own transcribe(): a result is re-decoded when it is too
-# repetitive or too unlikely; it is silence when both no-speech and log-probability say so.
+# openai-whisper's own threshold: a result this repetitive is decoded again, hotter.
 COMPRESSION_RATIO_THRESHOLD = 2.4
-LOGPROB_THRESHOLD = -1.0
-NO_SPEECH_THRESHOLD = 0.6
 FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)
 FALLBACK_BEST_OF = 5
+FALLBACK_SEED = 0
 
 # Tried in order when --model is "auto".
 AUTO_MODELS = {"cuda": ("turbo", "large-v3", "base"), "cpu": ("base", "small", "tiny")}
@@ -124,7 +123,7 @@ class ChunkResult:
     no_speech_prob: float = float("nan")
     compression_ratio: float = float("nan")
     temperature: float = 0.0
-    silent: bool = False
+    guard: str | None = None  # the hallucination guard that removed or cut text, if any
 
 
 class WhisperTranscriber:
@@ -183,7 +182,11 @@ class WhisperTranscriber:
             fp16=self.fp16,
             prompt=prompt,
         )
-        with torch.no_grad():
+        # Sampling at fallback temperatures is seeded: the same recording and settings give
+        # the same transcript, as research data should.
+        devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
+        with torch.no_grad(), torch.random.fork_rng(devices=devices):
+            torch.manual_seed(FALLBACK_SEED)
             return whisper.decode(self.model, features, options)
 
     def transcribe_batch(
@@ -203,32 +206,47 @@ class WhisperTranscriber:
                     or result.avg_logprob < LOGPROB_THRESHOLD
                 )
                 silent = result.no_speech_prob > NO_SPEECH_THRESHOLD and result.avg_logprob < LOGPROB_THRESHOLD
-                if needs_fallback and not silent:
+                if needs_fallback and not silent:  # silence is judged after alignment
                     still.append(index)
             pending = still
             if not pending:
                 break
 
         eot = self.tokenizer(language).eot
-        out = []
-        for result in results:
-            silent = result.no_speech_prob > NO_SPEECH_THRESHOLD and result.avg_logprob < LOGPROB_THRESHOLD
-            tokens = [] if silent else [t for t in result.tokens if t < eot]
-            out.append(
-                ChunkResult(
-                    text="" if silent else result.text.strip(),
-                    tokens=tokens,
-                    avg_logprob=result.avg_logprob,
-                    no_speech_prob=result.no_speech_prob,
-                    compression_ratio=result.compression_ratio,
-                    temperature=result.temperature,
-                    silent=silent,
-                )
+        out = [
+            ChunkResult(
+                text=r.text.strip(),
+                tokens=[t for t in r.tokens if t < eot],
+                avg_logprob=r.avg_logprob,
+                no_speech_prob=r.no_speech_prob,
+                compression_ratio=r.compression_ratio,
+                temperature=r.temperature,
             )
+            for r in results
+        ]
         alignments = self.align(features, [r.tokens for r in out], [len(c) for c in chunks], language)
         for result, words in zip(out, alignments):
             result.words = words
+            self._apply_guards(result)
         return out
+
+    @staticmethod
+    def _apply_guards(result: ChunkResult) -> None:
+        probabilities = [w.probability for w in result.words]
+        exhausted = result.temperature >= FALLBACK_TEMPERATURES[-1]
+        for guard, fired in (
+            ("no-speech", is_no_speech(result.no_speech_prob, result.avg_logprob, probabilities)),
+            ("unreliable", is_unreliable(result.avg_logprob, exhausted, probabilities)),
+        ):
+            if fired:
+                result.text, result.tokens, result.words, result.guard = "", [], [], guard
+                return
+        if result.compression_ratio > COMPRESSION_RATIO_THRESHOLD:
+            cut = loop_cut([w.word for w in result.words])
+            if cut is not None:
+                result.words = result.words[: cut[0]] + result.words[cut[1] :]
+                result.text = "".join(w.word for w in result.words).strip()
+                result.guard = "repetition-loop"
 
     def align(
         self, features: torch.Tensor, token_lists: list[list[int]], num_samples: list[int], language: str

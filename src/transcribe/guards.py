@@ -1,0 +1,58 @@
+"""Hallucination guards: decisions to drop or cut Whisper output, each one recorded.
+
+Whisper is trained on subtitles; over silence, noise or music it tends to invent short
+stock phrases ("you", "Thank you."), and on hard audio it can loop. A transcript used as
+research data must say where text was removed, so every guard that fires is logged with
+its time span (never the text itself).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Whisper's own rule: the no-speech token is likely and the text is unlikely.
+NO_SPEECH_THRESHOLD = 0.6
+LOGPROB_THRESHOLD = -1.0
+# Added rule: the no-speech token is likely and the words themselves are improbable.
+# Real speech measured here never exceeded no-speech 0.40 (see BENCHMARKS.md).
+WORD_PROBABILITY_THRESHOLD = 0.5
+# Text still below Whisper's log-probability threshold after every temperature fallback,
+# with words this improbable on average, is invented (measured on tones: ~0.1; the least
+# certain real speech here: 0.38).
+UNRELIABLE_WORD_PROBABILITY = 0.3
+# A phrase repeated more often than this in a row is a decoding loop, not a stutter.
+MAX_REPEATS = 3
+MAX_LOOP_WORDS = 8
+
+
+def is_no_speech(no_speech_prob: float, avg_logprob: float, word_probabilities: list[float]) -> bool:
+    if no_speech_prob <= NO_SPEECH_THRESHOLD:
+        return False
+    if avg_logprob < LOGPROB_THRESHOLD:
+        return True
+    return bool(word_probabilities) and sum(word_probabilities) / len(word_probabilities) < WORD_PROBABILITY_THRESHOLD
+
+
+def is_unreliable(avg_logprob: float, fallbacks_exhausted: bool, word_probabilities: list[float]) -> bool:
+    if not fallbacks_exhausted or avg_logprob >= LOGPROB_THRESHOLD or not word_probabilities:
+        return False
+    return sum(word_probabilities) / len(word_probabilities) < UNRELIABLE_WORD_PROBABILITY
+
+
+def _key(word: str) -> str:
+    return re.sub(r"[^\w']", "", word.lower())
+
+
+def loop_cut(words: list[str]) -> tuple[int, int] | None:
+    """Indices [a, b) of surplus repetitions: a phrase of 1-8 words repeated more than
+    MAX_REPEATS times in a row keeps its first MAX_REPEATS occurrences."""
+    keys = [_key(w) for w in words]
+    for size in range(1, MAX_LOOP_WORDS + 1):
+        for start in range(0, len(keys) - size * (MAX_REPEATS + 1) + 1):
+            phrase = keys[start : start + size]
+            repeats = 1
+            while keys[start + repeats * size : start + (repeats + 1) * size] == phrase:
+                repeats += 1
+            if repeats > MAX_REPEATS:
+                return start + MAX_REPEATS * size, start + repeats * size
+    return None
