@@ -8,9 +8,19 @@ import os
 import pytest
 
 from transcribe.errors import OutputError, TranscribeError
-from transcribe.outputs import atomic_write, output_paths, render_text, write_transcript
+from transcribe.conventions import Conventions, render_text
+from transcribe.outputs import atomic_write, output_paths, write_transcript
 from transcribe.pipeline import transcribe_file
-from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript, Word
+from transcribe.transcript import GuardEvent, Provenance, Recording, Segment, Speaker, Transcript, Word
+
+
+def words(start: float, text: str, step: float = 0.3, probability: float = 0.9) -> list[Word]:
+    return [Word(round(start + i * step, 2), round(start + i * step + 0.25, 2), w, probability) for i, w in enumerate(text.split())]
+
+
+def segment(start: float, speaker: str, text: str, **kwargs) -> Segment:
+    ws = words(start, text, **kwargs)
+    return Segment(ws[0].start, ws[-1].end, speaker, text, ws)
 
 
 def make_transcript(sha: str = "a" * 64) -> Transcript:
@@ -19,21 +29,48 @@ def make_transcript(sha: str = "a" * 64) -> Transcript:
         language="en",
         speakers=[Speaker("SPEAKER_00", "SPEAKER_00"), Speaker("SPEAKER_01", "SPEAKER_01")],
         segments=[
-            Segment(5.2, 7.0, "SPEAKER_00", "How are you?", [Word(5.2, 5.4, "How", 0.9)]),
-            Segment(8.0, 9.0, "SPEAKER_01", "Fine, thanks."),
-            Segment(9.5, 10.0, "SPEAKER_01", "And you?"),
-            Segment(3723.0, 3724.0, "SPEAKER_00", "Good."),
+            segment(5.2, "SPEAKER_00", "How are you?"),
+            segment(8.0, "SPEAKER_01", "Um, fine, thanks."),
+            segment(9.5, "SPEAKER_01", "And you?"),
+            segment(3723.0, "SPEAKER_00", "Good."),
         ],
         provenance=Provenance("0.1.0", "2026-11-22T00:00:00+00:00"),
     )
 
 
 def test_text_has_one_line_per_turn_with_hours():
-    assert render_text(make_transcript()) == (
+    assert render_text(make_transcript(), Conventions(style="clean")) == (
         "[00:00:05] SPEAKER_00: How are you?\n"
         "[00:00:08] SPEAKER_01: Fine, thanks. And you?\n"
         "[01:02:03] SPEAKER_00: Good.\n"
     )
+
+
+def test_verbatim_marks_pauses_unclear_words_and_inaudible_speech():
+    transcript = make_transcript()
+    transcript.segments[0].words[1].probability = 0.1  # "are" was hard to hear
+    transcript.guards = [GuardEvent("unreliable", 12.0, 14.0, "SPEAKER_01")]
+    assert render_text(transcript) == (
+        "[00:00:05] SPEAKER_00: How [unclear 00:00:05: are] you?\n"
+        # 8.85 -> 9.5: a short pause; the guard's span is inaudible
+        "[00:00:08] SPEAKER_01: Um, fine, thanks. (.) And you? [inaudible 00:00:12]\n"
+        "[01:02:03] SPEAKER_00: Good.\n"
+    )
+
+
+def test_long_pauses_are_written_in_seconds_from_the_threshold():
+    transcript = make_transcript()
+    transcript.segments[2] = segment(11.85, "SPEAKER_01", "And you?")  # 3.0 s after "thanks."
+    line = render_text(transcript).splitlines()[1]
+    assert line == "[00:00:08] SPEAKER_01: Um, fine, thanks. (3.0) And you?"
+    assert "(.)" in render_text(transcript, Conventions(pause_s=5.0)).splitlines()[1]
+
+
+def test_clean_style_drops_fillers_in_both_languages():
+    from transcribe.conventions import is_filler
+
+    assert all(is_filler(w) for w in ["um,", "Uh.", "mm-hmm", "øh", "ehm,", "Eh"])
+    assert not any(is_filler(w) for w in ["umbrella", "er-", "the", "ja"])
 
 
 def test_atomic_write_replaces_whole_and_leaves_no_temporary_files(tmp_path):

@@ -121,12 +121,18 @@ def test_cli_writes_json_and_text_and_a_rerun_resumes(stereo_call, tmp_path, mod
     text = (tmp_path / "stereo-call.txt").read_text()
     lines = text.splitlines()
     assert len(lines) >= 8
-    assert all(re.fullmatch(r"\[\d\d:\d\d:\d\d\] SPEAKER_0[01]: \S.*", line) for line in lines), text
-    assert lines[0].startswith("[00:00:00] SPEAKER_00: Thank you")
+    assert all(re.fullmatch(r"\[\d\d:\d\d:\d\d\] (interviewer|participant): \S.*", line) for line in lines), text
+    # the interviewer (left channel) asks the questions: the heuristic finds them
+    assert lines[0].startswith("[00:00:00] interviewer: Thank you")
     data = json.loads((tmp_path / "stereo-call.json").read_text())
     assert data["schema_version"] == 1 and data["language"] == "en"
 
     second = subprocess.run(command, capture_output=True, text=True, env=env)
     assert second.returncode == 0 and "already transcribed" in second.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stereo-call.json", "stereo-call.txt"]
+
+    # the channel map is exact and wins over the heuristic, even when it says the opposite
+    mapped = subprocess.run(command + ["--force", "--channel-map", "left=participant"], capture_output=True, text=True, env=env)
+    assert mapped.returncode == 0, mapped.stderr
+    assert (tmp_path / "stereo-call.txt").read_text().startswith("[00:00:00] participant: Thank you")
     assert path.read_bytes() == before

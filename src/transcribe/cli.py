@@ -60,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--speakers", type=_positive_int, help="exact number of speakers, if known")
     run.add_argument("--min-speakers", type=_positive_int, help="at least this many speakers")
     run.add_argument("--max-speakers", type=_positive_int, help="at most this many speakers")
+    run.add_argument("--style", default="verbatim", choices=["verbatim", "clean"],
+                     help="verbatim keeps fillers and marks pauses (.) (2.4), [unclear ...] and [inaudible ...]; clean gives the words alone")
+    run.add_argument("--pause", type=float, default=1.0, metavar="SECONDS",
+                     help="pauses this long or longer are written in seconds, shorter ones (from 0.3 s) as (.) (default 1.0)")
+    run.add_argument("--terms", default="", metavar="WORDS",
+                     help="comma-separated names and terms of the study (organisations, medicines) to bias recognition toward")
+    run.add_argument("--roles", default="interviewer,participant",
+                     help="speaker roles, the one who asks questions first (default: interviewer,participant; 'none' keeps SPEAKER_00 ...)")
+    run.add_argument("--channel-map", default="", metavar="MAP",
+                     help="roles of a stereo call's channels, e.g. left=interviewer (exact; otherwise roles come from who asks questions)")
     run.add_argument("--batch-size", type=_positive_int, help="chunks decoded together (default: 16 on GPU, 4 on CPU)")
     run.add_argument("--allow-download", action="store_true", help="allow fetching models from the internet (uses HF_TOKEN for pyannote)")
     run.add_argument("--force", action="store_true", help="transcribe again even if a transcript exists")
@@ -116,6 +126,11 @@ def _run(args: argparse.Namespace) -> int:
         diarization_model=args.diarization_model,
         speakers=SpeakerCount(args.speakers, args.min_speakers, args.max_speakers),
         batch_size=args.batch_size,
+        style=args.style,
+        pause=args.pause,
+        terms=[t.strip() for t in args.terms.split(",") if t.strip()],
+        roles=args.roles,
+        channel_map=args.channel_map,
     )
     progress = _ProgressBars(enabled=not args.quiet and sys.stderr.isatty())
     try:

@@ -8,27 +8,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from .conventions import Conventions, render_text
 from .errors import OutputError
 from .transcript import Transcript
-
-
-def timestamp(seconds: float) -> str:
-    total = int(seconds)
-    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
-
-
-def render_text(transcript: Transcript) -> str:
-    """`[hh:mm:ss] SPEAKER: text`, one line per turn (consecutive segments of one speaker)."""
-    labels = {s.id: s.label for s in transcript.speakers}
-    lines: list[tuple[float, str, list[str]]] = []
-    for segment in transcript.segments:
-        if not segment.text:
-            continue
-        if lines and lines[-1][1] == segment.speaker:
-            lines[-1][2].append(segment.text)
-        else:
-            lines.append((segment.start, segment.speaker, [segment.text]))
-    return "".join(f"[{timestamp(t)}] {labels.get(s, s)}: {' '.join(texts)}\n" for t, s, texts in lines)
 
 
 def atomic_write(path: Path, content: str) -> None:
@@ -59,7 +41,7 @@ def read_transcript(path: Path) -> Transcript | None:
         return None
 
 
-def write_transcript(transcript: Transcript, paths: dict[str, Path]) -> None:
+def write_transcript(transcript: Transcript, paths: dict[str, Path], conventions: Conventions = Conventions()) -> None:
     # The text file first: the JSON is the marker of a finished transcript (see resume).
-    atomic_write(paths["txt"], render_text(transcript))
+    atomic_write(paths["txt"], render_text(transcript, conventions))
     atomic_write(paths["json"], json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2) + "\n")

@@ -16,10 +16,12 @@ from typing import Callable
 from . import __version__
 from .audio import Audio, file_sha256, load_audio
 from .chunking import Chunk, cut, plan_chunks
+from .conventions import Conventions, decoding_prompt
 from .diarization import MODES, Diarization, SpeakerCount, diarize
 from .errors import SettingsError, TranscribeError
 from .languages import normalize_language, parse_language_list
 from .model_store import ModelStore
+from .roles import assign_roles, parse_channel_map, parse_roles
 from .outputs import output_paths, read_transcript, write_transcript
 from .speech_activity import is_silent
 from .transcript import GuardEvent, ModelInfo, Provenance, Segment, Transcript, Word
@@ -40,6 +42,15 @@ class Settings:
     diarization_model: str = "auto"
     speakers: SpeakerCount = field(default_factory=SpeakerCount)
     batch_size: int | None = None  # None: 16 on a GPU, 4 on a CPU
+    style: str = "verbatim"
+    pause: float = 1.0  # pauses this long or longer are written in seconds
+    terms: list[str] = field(default_factory=list)  # the study's own words, to bias decoding
+    roles: str = "interviewer,participant"  # "none": keep SPEAKER_00, SPEAKER_01, ...
+    channel_map: str = ""  # e.g. "left=interviewer"
+
+    @property
+    def conventions(self) -> Conventions:
+        return Conventions(style=self.style, pause_s=self.pause)
 
     def validate(self) -> None:
         if self.diarization not in MODES:
@@ -49,6 +60,8 @@ class Settings:
             raise SettingsError(f"--language {self.language} is not among --languages {self.languages}")
         if self.batch_size is not None and self.batch_size < 1:
             raise SettingsError("--batch-size must be at least 1")
+        self.conventions  # noqa: B018 - validates style and pause
+        parse_channel_map(self.channel_map, parse_roles(self.roles))
 
 
 class Pipeline:
@@ -101,9 +114,11 @@ class Pipeline:
         self, audio: Audio, chunks: list[Chunk], language: str
     ) -> tuple[list[Segment], list[GuardEvent]]:
         segments, guards = [], []
+        prompt = decoding_prompt(self.settings.style, language, self.settings.terms)
         for first in range(0, len(chunks), self.batch_size):
             batch = chunks[first : first + self.batch_size]
-            results = self.asr.transcribe_batch([cut(c, audio.samples, audio.sample_rate) for c in batch], language)
+            pieces = [cut(c, audio.samples, audio.sample_rate) for c in batch]
+            results = self.asr.transcribe_batch(pieces, language, prompt=prompt)
             for chunk, result in zip(batch, results):
                 if result.guard:
                     guards.append(GuardEvent(result.guard, round(chunk.start, 3), round(chunk.end, 3), chunk.speaker))
@@ -174,7 +189,7 @@ class Pipeline:
             diarization_method=diarization.method,
             language_probabilities={k: round(v, 4) for k, v in language_probs.items()},
         )
-        return Transcript(
+        transcript = Transcript(
             recording=audio.recording,
             language=language,
             speakers=diarization.speakers,
@@ -190,6 +205,10 @@ class Pipeline:
             warnings=warnings,
             guards=guards,
         )
+        # Segments keep the stable speaker ids; roles become the speakers' labels.
+        roles = parse_roles(self.settings.roles)
+        assign_roles(transcript, roles, parse_channel_map(self.settings.channel_map, roles))
+        return transcript
 
 
 @dataclass
@@ -215,5 +234,5 @@ def transcribe_file(pipeline: Pipeline, source: str | Path, out_dir: str | Path,
                 f"{source.name}; move it away or pass --force to replace it"
             )
     transcript = pipeline.transcribe(source)
-    write_transcript(transcript, paths)
+    write_transcript(transcript, paths, pipeline.settings.conventions)
     return FileOutcome("transcribed", paths, transcript)

@@ -52,6 +52,9 @@ class Speaker:
     id: str
     label: str
     channel: int | None = None  # set when the speaker was taken from one stereo channel
+    role: str | None = None  # "interviewer", "participant", ...
+    role_source: str | None = None  # "channel-map" or "question-heuristic"
+    role_confidence: float | None = None
 
 
 @dataclass
