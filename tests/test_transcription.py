@@ -136,3 +136,22 @@ def test_cli_writes_json_and_text_and_a_rerun_resumes(stereo_call, tmp_path, mod
     assert mapped.returncode == 0, mapped.stderr
     assert (tmp_path / "stereo-call.txt").read_text().startswith("[00:00:00] participant: Thank you")
     assert path.read_bytes() == before
+
+
+def test_a_three_second_pause_inside_a_turn_is_marked(pipeline, tmp_path):
+    from scripts import ENGLISH_VOICES, INTERVIEWER, PARTICIPANT
+    from synthetic import build_dialogue, telephone_stereo
+
+    from transcribe.conventions import render_text
+
+    script = [
+        (INTERVIEWER, "How did the telephone follow up work for you", 0.0),
+        (PARTICIPANT, "The nurses called me every week", 0.6),
+        (PARTICIPANT, "and that helped me a lot", 3.0),  # same turn, after a 3 s pause
+    ]
+    tracks, truth, _ = build_dialogue(script, ENGLISH_VOICES, tmp_path)
+    path = telephone_stereo(tracks[INTERVIEWER], tracks[PARTICIPANT], tmp_path / "pause.wav")
+    lines = render_text(pipeline.transcribe(path)).splitlines()
+    answer = [line for line in lines if "participant:" in line]
+    assert len(answer) == 1, lines  # one turn, not split by the pause
+    assert re.search(r"week\.?\]? \((2\.[6-9]|3\.[0-4])\) ", answer[0]), answer[0]
