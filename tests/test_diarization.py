@@ -58,7 +58,7 @@ def test_stereo_call_is_split_by_channel_exactly(stereo_call, speech_detector):
     def no_pyannote():
         raise AssertionError("a one-party-per-channel call must not need pyannote")
 
-    result = diarize(audio, "auto", SpeakerCount(), no_pyannote, detector=speech_detector)
+    result = diarize(audio, "auto", SpeakerCount(), no_pyannote, speech_detector=lambda: speech_detector)
     assert result.method == "channels" and not result.warnings
     channel_of = {s.id: s.channel for s in result.speakers}
     names = {0: "interviewer", 1: "participant"}  # left = interviewer in the synthetic call

@@ -69,6 +69,7 @@ def test_stereo_call_each_turn_has_the_right_speaker(pipeline, stereo_call):
     transcript = pipeline.transcribe(path)
     role_of = {s.id: ("interviewer" if s.channel == 0 else "participant") for s in transcript.speakers}
     assert transcript.provenance.settings["diarization_method"] == "channels"
+    assert [m.role for m in transcript.provenance.models] == ["speech-detection", "asr"]
     for segment in transcript.segments:
         middle = (segment.start + segment.end) / 2
         spoken_by = {u.speaker for u in truth if u.start - 0.3 <= middle <= u.end + 0.3}

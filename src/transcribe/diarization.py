@@ -128,20 +128,21 @@ def diarize(
     count: SpeakerCount,
     pyannote_factory: Callable[[], "PyannoteDiarizer"],  # noqa: F821 - loaded lazily
     progress: Callable[[float], None] | None = None,
-    detector: "SpeechDetector | None" = None,  # noqa: F821 - confirms energy-based speech
+    speech_detector: Callable[[], "SpeechDetector"] | None = None,  # noqa: F821 - loaded when needed
 ) -> Diarization:
     """Dispatch on `mode`; `auto` picks channels for one-party-per-channel recordings."""
     if mode not in MODES:
         raise SettingsError(f"unknown diarization mode '{mode}' (expected one of {', '.join(MODES)})")
+    detector = speech_detector if speech_detector is not None else (lambda: None)
     if mode == "none":
-        return single_speaker(audio, detector)
+        return single_speaker(audio, detector())
     if mode == "channels":
         if audio.num_channels < 2:
             raise SettingsError(f"--diarization channels needs a stereo recording; {audio.recording.source_name} is mono")
-        result = diarize_by_channel(audio, detector)
+        result = diarize_by_channel(audio, detector())
         if not channels_are_separate(audio):
             result.warnings.append("the channels look like the same mix; the per-channel split may be wrong")
         return result
     if mode == "auto" and audio.num_channels > 1 and channels_are_separate(audio):
-        return diarize_by_channel(audio, detector)
+        return diarize_by_channel(audio, detector())
     return pyannote_factory()(audio.mono(), audio.sample_rate, count, progress)

@@ -166,12 +166,14 @@ class Pipeline:
                 self.settings.speakers,
                 self.diarizer,
                 progress=lambda fraction: self.progress("diarization", fraction),
-                detector=self.speech_detector() if self.settings.diarization != "pyannote" else None,
+                speech_detector=self.speech_detector,
             )
             timings["diarization"] = time.perf_counter() - clock
             warnings.extend(diarization.warnings)
             if diarization.method == "pyannote":
                 models.extend(self.diarizer().models)
+            elif self._speech_detector is not None and self._speech_detector.available:
+                models.append(self._speech_detector.model)
             chunks = plan_chunks(diarization.turns, audio.samples, audio.sample_rate)
             if not chunks:
                 warnings.append("no speech was detected in the recording")

@@ -12,6 +12,7 @@ import torch
 
 from .model_store import ModelStore
 from .speech_activity import FRAME_S, HOP_S
+from .transcript import ModelInfo
 
 SEGMENTATION_NAME = "segmentation-3.0"
 
@@ -24,6 +25,7 @@ class SpeechDetector:
         self.available = stored is not None
         if not self.available:
             return
+        self.model = ModelInfo("speech-detection", SEGMENTATION_NAME, "store", stored.sha256)
         Model = _quiet_imports()[0]
         from pyannote.audio.pipelines import VoiceActivityDetection
 
