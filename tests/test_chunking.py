@@ -54,3 +54,13 @@ def test_chunks_of_a_stereo_call_keep_their_channel():
     samples = np.concatenate([speech_with_pause(10, 5), speech_with_pause(10, 5)])
     chunks = plan_chunks([Turn(1, 3, "L", channel=0), Turn(2, 4, "R", channel=1)], samples, SR)
     assert [(c.speaker, c.channel) for c in chunks] == [("L", 0), ("R", 1)]
+
+
+def test_cut_takes_the_chunk_from_its_channel_or_the_mix():
+    from transcribe.chunking import Chunk, cut
+
+    samples = np.stack([np.full(SR * 4, 0.2, np.float32), np.full(SR * 4, 0.6, np.float32)])
+    assert np.allclose(cut(Chunk(1.0, 2.0, "L", 0), samples, SR), 0.2)
+    assert np.allclose(cut(Chunk(1.0, 2.0, "R", 1), samples, SR), 0.6)
+    mixed = cut(Chunk(1.0, 2.5, "A", None), samples, SR)
+    assert mixed.shape == (int(1.5 * SR),) and np.allclose(mixed, 0.4)

@@ -79,5 +79,6 @@ def plan_chunks(turns: list[Turn], samples: np.ndarray, sample_rate: int) -> lis
 
 
 def cut(chunk: Chunk, samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    signal = samples.mean(axis=0) if chunk.channel is None and samples.shape[0] > 1 else samples[chunk.channel or 0]
-    return signal[int(chunk.start * sample_rate) : int(chunk.end * sample_rate)]
+    """The chunk's audio: from its channel, or the mix of all channels (of this slice only)."""
+    piece = samples[:, int(chunk.start * sample_rate) : int(chunk.end * sample_rate)]
+    return piece.mean(axis=0) if chunk.channel is None else piece[chunk.channel]
