@@ -10,10 +10,12 @@ import numpy as np
 from .audio import Audio
 from .errors import SettingsError
 from .speech_activity import (
+    FLOOR_MARGIN_DB,
     SILENT_RECORDING_DB,
     active_frames,
     frame_energies_db,
     frames_to_activity,
+    noise_floor_db,
 )
 from .transcript import ModelInfo, Speaker
 
@@ -60,25 +62,26 @@ class SpeakerCount:
             raise SettingsError(f"--min-speakers {self.minimum} is larger than --max-speakers {self.maximum}")
 
 
-def speech_channels(audio: Audio) -> list[int]:
-    """Channels that carry any sound above near-digital silence."""
-    energies = frame_energies_db(audio.samples, audio.sample_rate)
-    return [c for c in range(audio.num_channels) if energies[c].size and energies[c].max() > SILENT_RECORDING_DB]
+def speech_channels(energies: np.ndarray) -> list[int]:
+    """Channels that carry any sound above near-digital silence (from frame energies)."""
+    return [c for c in range(energies.shape[0]) if energies[c].size and energies[c].max() > SILENT_RECORDING_DB]
 
 
-def channels_are_separate(audio: Audio) -> bool:
-    """True when a multi-channel recording has one party per channel (not one mix copied)."""
-    live = speech_channels(audio)
+def channels_are_separate(audio: Audio, energies: np.ndarray | None = None) -> bool:
+    """True when a multi-channel recording has one party per channel (not one mix copied).
+
+    `energies` are the recording's frame energies, when the caller has them already."""
+    energies = frame_energies_db(audio.samples, audio.sample_rate) if energies is None else energies
+    live = speech_channels(energies)
     if len(live) < 2:
         return False
     samples = audio.samples[live]
     correlation = np.corrcoef(samples[:, :: max(1, samples.shape[1] // 2_000_000)])
     if np.min(correlation) > _SAME_MIX_CORRELATION:
         return False
-    energies = frame_energies_db(samples, audio.sample_rate)
+    energies = energies[live]
     own = active_frames(energies)
-    floor = np.percentile(energies, 10, axis=1)[:, None]
-    loud = energies > floor + 12
+    loud = energies > noise_floor_db(energies)[:, None] + FLOOR_MARGIN_DB
     shares = own.sum(axis=1) / np.maximum(loud.sum(axis=1), 1)
     # Any speech frame on a mix is loud on every channel, so "own" speech would be rare.
     exclusive = own & (own.sum(axis=0) == 1)
@@ -96,11 +99,11 @@ def _confirm_speech(mask: np.ndarray, signals: np.ndarray, audio: Audio, detecto
     return confirmed, []
 
 
-def diarize_by_channel(audio: Audio, detector=None) -> Diarization:
+def diarize_by_channel(audio: Audio, detector=None, energies: np.ndarray | None = None) -> Diarization:
     """One speaker per channel that carries speech; crosstalk is not counted as speech."""
-    live = speech_channels(audio)
-    energies = frame_energies_db(audio.samples[live], audio.sample_rate)
-    mask, warnings = _confirm_speech(active_frames(energies), audio.samples[live], audio, detector)
+    energies = frame_energies_db(audio.samples, audio.sample_rate) if energies is None else energies
+    live = speech_channels(energies)
+    mask, warnings = _confirm_speech(active_frames(energies[live]), audio.samples[live], audio, detector)
     speakers, turns = [], []
     for index, channel in enumerate(live):
         speaker_id = f"SPEAKER_{index:02d}"
@@ -136,13 +139,14 @@ def diarize(
     detector = speech_detector if speech_detector is not None else (lambda: None)
     if mode == "none":
         return single_speaker(audio, detector())
+    if mode == "channels" and audio.num_channels < 2:
+        raise SettingsError(f"--diarization channels needs a stereo recording; {audio.recording.source_name} is mono")
+    energies = frame_energies_db(audio.samples, audio.sample_rate) if audio.num_channels > 1 else None
     if mode == "channels":
-        if audio.num_channels < 2:
-            raise SettingsError(f"--diarization channels needs a stereo recording; {audio.recording.source_name} is mono")
-        result = diarize_by_channel(audio, detector())
-        if not channels_are_separate(audio):
+        result = diarize_by_channel(audio, detector(), energies)
+        if not channels_are_separate(audio, energies):
             result.warnings.append("the channels look like the same mix; the per-channel split may be wrong")
         return result
-    if mode == "auto" and audio.num_channels > 1 and channels_are_separate(audio):
-        return diarize_by_channel(audio, detector())
+    if mode == "auto" and energies is not None and channels_are_separate(audio, energies):
+        return diarize_by_channel(audio, detector(), energies)
     return pyannote_factory()(audio.mono(), audio.sample_rate, count, progress)

@@ -23,7 +23,7 @@ from whisper.timing import WordTiming, dtw, median_filter, merge_punctuations
 from whisper.tokenizer import Tokenizer, get_tokenizer
 
 from .errors import ModelError, SettingsError
-from .guards import LOGPROB_THRESHOLD, NO_SPEECH_THRESHOLD, is_no_speech, is_unreliable, loop_cut
+from .guards import LOGPROB_THRESHOLD, is_no_speech, is_unreliable, loop_cut
 from .languages import fold_probabilities
 from .model_store import ModelStore
 from .offline import downloads_allowed
@@ -205,8 +205,9 @@ class WhisperTranscriber:
                     result.compression_ratio > COMPRESSION_RATIO_THRESHOLD
                     or result.avg_logprob < LOGPROB_THRESHOLD
                 )
-                silent = result.no_speech_prob > NO_SPEECH_THRESHOLD and result.avg_logprob < LOGPROB_THRESHOLD
-                if needs_fallback and not silent:  # silence is judged after alignment
+                # whisper's own silence rule; the word-based guards run after alignment
+                silent = is_no_speech(result.no_speech_prob, result.avg_logprob, [])
+                if needs_fallback and not silent:
                     still.append(index)
             pending = still
             if not pending:
