@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import wave
 from dataclasses import dataclass
@@ -79,3 +80,15 @@ def telephone_mono(mix: np.ndarray, path: Path) -> Path:
     subprocess.run(["sox", str(wide), "-r", "8000", str(path), "sinc", "300-3400"], check=True)
     wide.unlink()
     return path
+
+
+def with_fillers(
+    script: list[tuple[str, str, float]], phonemes: dict[str, str]
+) -> tuple[list[tuple[str, str, float]], list[tuple[str, str, float]]]:
+    """(what the synthesizer says, the reference transcript) for a script whose fillers
+    are written `{um}`: espeak-ng gets the filler's phonemes, the reference its spelling."""
+    spoken, reference = [], []
+    for speaker, line, gap in script:
+        spoken.append((speaker, re.sub(r"\{(\w+)\}", lambda m: phonemes[m.group(1)], line), gap))
+        reference.append((speaker, re.sub(r"\{(\w+)\}", r"\1", line), gap))
+    return spoken, reference

@@ -20,8 +20,10 @@ EPILOG_RUN = """examples:
   transcribe run interview.mp3 --speakers 2 --model large-v3 --device cuda
 
 Outputs <out>/<name>.json (all data: speakers, segments, word timings, provenance)
-and <out>/<name>.txt ([hh:mm:ss] SPEAKER: text per turn). Rerunning skips recordings
-that are already transcribed. Nothing is downloaded unless you pass --allow-download.
+and <out>/<name>.txt ([hh:mm:ss] SPEAKER: text per turn), and <out>/<name>.quality.txt
+(share of the speech transcribed, low-confidence words, guards, where to listen again).
+Rerunning skips recordings that are already transcribed. Nothing is downloaded unless
+you pass --allow-download.
 """
 
 
@@ -114,6 +116,7 @@ def _run(args: argparse.Namespace) -> int:
     from .diarization import SpeakerCount
     from .offline import allow_downloads
     from .pipeline import Pipeline, Settings, transcribe_file
+    from .quality import headline
 
     if args.allow_download:
         allow_downloads()
@@ -147,6 +150,8 @@ def _run(args: argparse.Namespace) -> int:
             f"{args.file.name}: {len(transcript.segments)} segments, {len(transcript.speakers)} speakers, "
             f"language {transcript.language or '-'} -> {outcome.paths['json']}, {outcome.paths['txt']}"
         )
+        if transcript.quality is not None:
+            print("\n".join(f"  {line}" for line in headline(transcript.quality)) + f" (see {outcome.paths['quality']})")
     return 0
 
 

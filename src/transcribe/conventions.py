@@ -7,6 +7,10 @@ conventions turn them into the readable text a qualitative researcher codes:
   of at least `pause_s` seconds; words Whisper was unsure of kept inside
   `[unclear hh:mm:ss: ...]`; `[inaudible hh:mm:ss]` where speech was heard but a
   hallucination guard removed what Whisper decoded; fillers kept as transcribed.
+  Speech said over another speaker is marked: `[overlap]` before a speaker's words said
+  while the other one talked (a backchannel inside the other's turn, on its own line and
+  under its own speaker), and `[overlapping speech hh:mm:ss, not transcribed]` where the
+  diarization heard a second voice that Whisper, hearing the louder one, did not write.
 * clean: the words alone, fillers and markers removed.
 """
 
@@ -108,16 +112,34 @@ def _clean(text: str) -> str:
 
 
 @dataclass
+class _Unheard:
+    start: float
+    speaker: str
+
+
+@dataclass
 class _Line:
     start: float
     speaker: str
     items: list  # Segment or GuardEvent, in time order
 
 
+def _untranscribed_overlaps(transcript: Transcript) -> list[_Unheard]:
+    """Overlapping speech of a speaker who has no words there: on a mono recording
+    Whisper hears the dominant voice, so the other one is marked, not transcribed."""
+    unheard = []
+    for overlap in transcript.overlaps:
+        for speaker in overlap.speakers:
+            if not any(s.speaker == speaker and s.start < overlap.end and s.end > overlap.start for s in transcript.segments if s.text):
+                unheard.append(_Unheard(overlap.start, speaker))
+    return unheard
+
+
 def _lines(transcript: Transcript, conventions: Conventions) -> list[_Line]:
     items: list = [s for s in transcript.segments if s.text]
     if conventions.style == "verbatim":
         items += [g for g in transcript.guards if g.guard in ("no-speech", "unreliable")]
+        items += _untranscribed_overlaps(transcript)
     items.sort(key=lambda item: item.start)
     lines: list[_Line] = []
     for item in items:
@@ -138,6 +160,12 @@ def render_line(line_items: list, conventions: Conventions) -> str:
             pieces.append(f"[inaudible {clock(item.start)}]")
             previous_end = None
             continue
+        if isinstance(item, _Unheard):
+            pieces.append(f"[overlapping speech {clock(item.start)}, not transcribed]")
+            previous_end = None
+            continue
+        if item.overlap:
+            pieces.append("[overlap]")
         if previous_end is not None and item.words and (marker := _pause(item.words[0].start - previous_end, conventions)):
             pieces.append(marker)
         pieces.extend(_verbatim_pieces(item.words, conventions) if item.words else [item.text])

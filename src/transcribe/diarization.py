@@ -17,7 +17,7 @@ from .speech_activity import (
     frames_to_activity,
     noise_floor_db,
 )
-from .transcript import ModelInfo, Speaker
+from .transcript import ModelInfo, Overlap, Segment, Speaker
 
 MODES = ("auto", "pyannote", "channels", "none")
 
@@ -150,3 +150,37 @@ def diarize(
     if mode == "auto" and energies is not None and channels_are_separate(audio, energies):
         return diarize_by_channel(audio, detector(), energies)
     return pyannote_factory()(audio.mono(), audio.sample_rate, count, progress)
+
+
+# Overlaps shorter than this are turn-taking slop, not two people talking.
+MIN_OVERLAP_S = 0.3
+
+
+def overlapping_speech(regions: list[Turn], min_duration: float = MIN_OVERLAP_S) -> list[Overlap]:
+    """Stretches where two or more speakers talk at once, with who is talking."""
+    events = sorted([(t.start, 1, t.speaker) for t in regions] + [(t.end, -1, t.speaker) for t in regions])
+    active: dict[str, int] = {}
+    found: list[Overlap] = []
+    previous = None
+    for time, change, speaker in events:
+        talking = sorted(s for s, n in active.items() if n > 0)
+        if previous is not None and time > previous and len(talking) > 1:
+            last = found[-1] if found else None
+            if last is not None and last.end >= previous and last.speakers == talking:
+                last.end = time
+            else:
+                found.append(Overlap(previous, time, talking))
+        active[speaker] = active.get(speaker, 0) + change
+        previous = time
+    return [Overlap(round(float(o.start), 3), round(float(o.end), 3), o.speakers) for o in found if o.end - o.start >= min_duration]
+
+
+def mark_overlapping(segments: list[Segment], overlaps: list[Overlap]) -> None:
+    """Flag segments said mostly (half or more) while another speaker was talking."""
+    for segment in segments:
+        shared = sum(
+            max(0.0, min(segment.end, o.end) - max(segment.start, o.start))
+            for o in overlaps
+            if segment.speaker in o.speakers
+        )
+        segment.overlap = bool(segment.end > segment.start and shared >= 0.5 * (segment.end - segment.start))

@@ -1,4 +1,5 @@
-"""Write transcripts atomically: `<out>/<stem>.json` (the data model) and `<stem>.txt`."""
+"""Write transcripts atomically: `<out>/<stem>.json` (the data model), `<stem>.txt` and
+`<stem>.quality.txt` (the quality summary)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from .conventions import Conventions, render_text
 from .errors import OutputError
+from .quality import render_summary
 from .transcript import Transcript
 
 
@@ -30,7 +32,11 @@ def atomic_write(path: Path, content: str) -> None:
 
 
 def output_paths(out_dir: Path, source: Path) -> dict[str, Path]:
-    return {"json": out_dir / f"{source.stem}.json", "txt": out_dir / f"{source.stem}.txt"}
+    return {
+        "json": out_dir / f"{source.stem}.json",
+        "txt": out_dir / f"{source.stem}.txt",
+        "quality": out_dir / f"{source.stem}.quality.txt",
+    }
 
 
 def read_transcript(path: Path) -> Transcript | None:
@@ -42,6 +48,8 @@ def read_transcript(path: Path) -> Transcript | None:
 
 
 def write_transcript(transcript: Transcript, paths: dict[str, Path], conventions: Conventions = Conventions()) -> None:
-    # The text file first: the JSON is the marker of a finished transcript (see resume).
+    # The text files first: the JSON is the marker of a finished transcript (see resume).
     atomic_write(paths["txt"], render_text(transcript, conventions))
+    if transcript.quality is not None:
+        atomic_write(paths["quality"], render_summary(transcript.quality, transcript))
     atomic_write(paths["json"], json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2) + "\n")

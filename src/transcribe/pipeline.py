@@ -11,20 +11,27 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
 
 from . import __version__
-from .audio import Audio, file_sha256, load_audio
+from .audio import SAMPLE_RATE, Audio, file_sha256, load_audio
 from .chunking import Chunk, cut, plan_chunks
 from .conventions import Conventions, decoding_prompt
-from .diarization import MODES, Diarization, SpeakerCount, diarize
+from .filler_pass import ISLAND_PAD_S, filler_word, insert_filler, islands, unexplained
+from .diarization import MODES, Diarization, SpeakerCount, diarize, mark_overlapping, overlapping_speech
 from .errors import SettingsError, TranscribeError
 from .languages import normalize_language, parse_language_list
 from .model_store import ModelStore
 from .roles import assign_roles, parse_channel_map, parse_roles
 from .outputs import output_paths, read_transcript, write_transcript
-from .speech_activity import is_silent
-from .transcript import GuardEvent, ModelInfo, Provenance, Segment, Transcript, Word
+from .quality import assess
+from .speech_activity import frame_energies_db, is_silent, noise_floor_db
+from .transcript import GuardEvent, ModelInfo, Overlap, Provenance, Segment, Transcript, Word
+
+if TYPE_CHECKING:
+    from .whisper_asr import ChunkResult
 
 # How many chunks (the longest ones) language detection listens to.
 LANGUAGE_PROBE_CHUNKS = 3
@@ -110,31 +117,77 @@ class Pipeline:
         features = self.asr.encode([cut(c, audio.samples, audio.sample_rate) for c in probe])
         return self.asr.detect_language(features, self.allowed_languages)
 
+    @staticmethod
+    def _noise_floors(audio: Audio) -> dict[int | None, float]:
+        """Noise floor (dB) of each channel, and of the mix under the key None."""
+        mix = audio.samples.mean(axis=0, keepdims=True)
+        floors = noise_floor_db(frame_energies_db(np.concatenate([audio.samples, mix]), audio.sample_rate))
+        return {**{c: float(f) for c, f in enumerate(floors[:-1])}, None: float(floors[-1])}
+
+    def _recover_fillers(
+        self,
+        chunks: list[Chunk],
+        pieces: list[np.ndarray],
+        results: list[ChunkResult],
+        words: list[list[Word]],
+        language: str,
+        floors: dict[int | None, float],
+    ) -> list[list[Word]]:
+        """Decode each island of sound that no word accounts for on its own; keep the
+        fillers found (see filler_pass). Chunks whose text a guard removed are skipped:
+        their sound was judged not to be speech."""
+        wanted = []  # (chunk index, island)
+        for index, (chunk, piece, result) in enumerate(zip(chunks, pieces, results)):
+            if result.guard in ("no-speech", "unreliable"):
+                continue
+            found = islands(piece, SAMPLE_RATE, floors[chunk.channel])
+            wanted += [(index, island) for island in unexplained(found, words[index])]
+        prompt = decoding_prompt("verbatim", language, [])
+        for first in range(0, len(wanted), self.batch_size):
+            group = wanted[first : first + self.batch_size]
+            clips = [
+                pieces[i][int(max(0.0, island.start - ISLAND_PAD_S) * SAMPLE_RATE) : int((island.end + ISLAND_PAD_S) * SAMPLE_RATE)]
+                for i, island in group
+            ]
+            for (index, island), found in zip(group, self.asr.transcribe_batch(clips, language, prompt=prompt)):
+                filler = filler_word(found.text) if not found.guard else None
+                if filler is None:
+                    continue
+                probability = float(np.mean([w.probability for w in found.words])) if found.words else 0.5
+                words[index] = insert_filler(words[index], Word(island.start, island.end, filler, probability))
+                results[index].text = " ".join(w.text for w in words[index])
+        return words
+
     def _decode(
         self, audio: Audio, chunks: list[Chunk], language: str
     ) -> tuple[list[Segment], list[GuardEvent]]:
         segments, guards = [], []
         prompt = decoding_prompt(self.settings.style, language, self.settings.terms)
+        floors = self._noise_floors(audio)
         for first in range(0, len(chunks), self.batch_size):
             batch = chunks[first : first + self.batch_size]
             pieces = [cut(c, audio.samples, audio.sample_rate) for c in batch]
             results = self.asr.transcribe_batch(pieces, language, prompt=prompt)
-            for chunk, result in zip(batch, results):
+            # chunk-relative words, with the hesitations Whisper smoothed over put back
+            words = [[Word(w.start, w.end, w.word.strip(), w.probability) for w in r.words] for r in results]
+            if self.settings.style == "verbatim":
+                words = self._recover_fillers(batch, pieces, results, words, language, floors)
+            for chunk, result, chunk_words in zip(batch, results, words):
                 if result.guard:
                     guards.append(GuardEvent(result.guard, round(chunk.start, 3), round(chunk.end, 3), chunk.speaker))
                 if not result.text:
                     continue
-                words = [
-                    Word(round(chunk.start + w.start, 3), round(chunk.start + w.end, 3), w.word.strip(), round(w.probability, 4))
-                    for w in result.words
+                absolute = [
+                    Word(round(chunk.start + w.start, 3), round(chunk.start + w.end, 3), w.text, round(w.probability, 4))
+                    for w in chunk_words
                 ]
                 segments.append(
                     Segment(
-                        start=words[0].start if words else round(chunk.start, 3),
-                        end=words[-1].end if words else round(chunk.end, 3),
+                        start=absolute[0].start if absolute else round(chunk.start, 3),
+                        end=absolute[-1].end if absolute else round(chunk.end, 3),
                         speaker=chunk.speaker,
                         text=result.text,
-                        words=words,
+                        words=absolute,
                         language=language,
                         avg_logprob=round(result.avg_logprob, 4),
                         no_speech_prob=round(result.no_speech_prob, 4),
@@ -155,6 +208,7 @@ class Pipeline:
         diarization = Diarization(turns=[], speakers=[], method="none")
         segments: list[Segment] = []
         guards: list[GuardEvent] = []
+        overlaps: list[Overlap] = []
 
         if is_silent(audio.samples, audio.sample_rate):
             warnings.append("the recording is silent: there is no speech to transcribe")
@@ -181,6 +235,8 @@ class Pipeline:
                 clock = time.perf_counter()
                 language, language_probs = self._language(audio, chunks)
                 segments, guards = self._decode(audio, chunks, language)
+                overlaps = overlapping_speech(diarization.regions)
+                mark_overlapping(segments, overlaps)
                 timings["transcription"] = time.perf_counter() - clock
                 models.append(self._asr_info)
 
@@ -206,10 +262,12 @@ class Pipeline:
             ),
             warnings=warnings,
             guards=guards,
+            overlaps=overlaps,
         )
         # Segments keep the stable speaker ids; roles become the speakers' labels.
         roles = parse_roles(self.settings.roles)
         assign_roles(transcript, roles, parse_channel_map(self.settings.channel_map, roles))
+        transcript.quality = assess(transcript, diarization.turns, self.settings.conventions.unclear_below)
         return transcript
 
 

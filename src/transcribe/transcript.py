@@ -35,6 +35,16 @@ class Segment:
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
     temperature: float | None = None
+    overlap: bool = False  # most of it was said while another speaker was talking
+
+
+@dataclass
+class Overlap:
+    """Where two or more speakers talk at once (from the diarization)."""
+
+    start: float
+    end: float
+    speakers: list[str]
 
 
 @dataclass
@@ -87,6 +97,54 @@ class Provenance:
 
 
 @dataclass
+class SpeakerCheck:
+    """A suspected speaker-change error (see quality.py for the rules)."""
+
+    rule: str  # "short-turn" or "crosses-turn"
+    start: float
+    end: float
+    speaker: str  # id of the speaker whose turn or words are in doubt
+    other: str  # id of the speaker around whose turns, or into whose turn, it falls
+
+
+@dataclass
+class ListenSpan:
+    """A stretch of the recording a researcher should listen to again, and why."""
+
+    start: float
+    end: float
+    reason: str
+
+
+@dataclass
+class QualityReport:
+    """How much of the speech the transcript covers and where it is doubtful (quality.py).
+
+    Numbers, times, speaker ids and reasons only: never transcript text."""
+
+    speech_seconds: float
+    transcribed_seconds: float
+    transcribed_share: float | None  # None when there was no speech
+    words: int
+    low_confidence_words: int
+    low_confidence_share: float | None  # None when there were no words
+    low_confidence_below: float  # the word-probability threshold used
+    guards: dict[str, int]  # guards fired, by kind
+    speaker_checks: list[SpeakerCheck] = field(default_factory=list)
+    role_confidence: float | None = None  # the lowest of the speakers' role confidences
+    role_source: str | None = None  # how that role was decided
+    listen_again: list[ListenSpan] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QualityReport:
+        return cls(**{
+            **data,
+            "speaker_checks": [SpeakerCheck(**c) for c in data.get("speaker_checks", [])],
+            "listen_again": [ListenSpan(**s) for s in data.get("listen_again", [])],
+        })
+
+
+@dataclass
 class Transcript:
     recording: Recording
     language: str | None
@@ -95,6 +153,8 @@ class Transcript:
     provenance: Provenance
     warnings: list[str] = field(default_factory=list)
     guards: list[GuardEvent] = field(default_factory=list)
+    overlaps: list[Overlap] = field(default_factory=list)
+    quality: QualityReport | None = None  # absent from transcripts written before it existed
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,5 +180,7 @@ class Transcript:
             provenance=Provenance(**prov),
             warnings=list(data.get("warnings", [])),
             guards=[GuardEvent(**g) for g in data.get("guards", [])],
+            overlaps=[Overlap(**o) for o in data.get("overlaps", [])],
+            quality=QualityReport.from_dict(data["quality"]) if data.get("quality") else None,
             schema_version=version,
         )

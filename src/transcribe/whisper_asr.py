@@ -184,6 +184,10 @@ class WhisperTranscriber:
         )
         # Sampling at fallback temperatures is seeded: the same recording and settings give
         # the same transcript, as research data should.
+        if temperature > 0 and len(features) > 1:
+            # openai-whisper samples best_of candidates by repeating the tokens but not the
+            # audio features, which only broadcasts for one chunk: sample chunk by chunk.
+            return [r for i in range(len(features)) for r in self._decode(features[i : i + 1], language, temperature, prompt)]
         devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.no_grad(), torch.random.fork_rng(devices=devices):
             torch.manual_seed(FALLBACK_SEED)

@@ -1,0 +1,290 @@
+"""Quality report: how much of the speech a transcript covers, and where to listen again.
+
+Everything is computed from timings, probabilities, guards and speaker ids, never from
+the words' text, so the report can be shared where the transcript cannot.
+
+* Speech (`speech_seconds`): the union of the diarized turns.
+* Transcribed (`transcribed_seconds`, `transcribed_share`): the union of the words' time
+  spans, intersected with the speech, over the speech. A gap between two words of a
+  segment shorter than the conventions' short pause (0.3 s, not marked in the text) counts
+  as transcribed; longer pauses, and the silence diarization leaves at the edges of turns,
+  do not, so a complete transcript scores somewhat below 100% (about 90% measured).
+* Low confidence: words whose probability is under the conventions' unclear threshold
+  (those the verbatim text marks `[unclear ...]`), counted by words.
+* Suspected speaker-change errors (`speaker_checks`), each a "check speaker", not a
+  verdict:
+  - short-turn: a turn shorter than SHORT_TURN_S between two turns of one other
+    speaker, each at most FLICKER_GAP_S away. This is how diarization flicker looks,
+    but a genuine backchannel ("mm-hmm") looks the same. Only mixed-audio turns are
+    checked: a per-channel split knows who spoke.
+  - crosses-turn: a segment's words lie more than CROSS_TURN_S inside another
+    speaker's turns where their own speaker is not speaking (typically the last words
+    of a segment running into the next speaker's turn): words given to the wrong speaker.
+* Listen again: guard spans, runs of low-confidence words, turns of at least
+  SILENT_TURN_S with no word of their speaker (and no guard that explains why), and the
+  speaker checks; sorted by time and merged when they overlap or lie closer than
+  LISTEN_MERGE_GAP_S (one rewind covers both).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+
+from .conventions import Conventions, clock
+from .diarization import Turn
+from .transcript import ListenSpan, QualityReport, Segment, SpeakerCheck, Transcript, Word
+
+__all__ = ["QualityReport", "assess", "headline", "render_summary"]
+
+GUARD_KINDS = ("no-speech", "unreliable", "repetition-loop")
+# Gaps between words shorter than this are not pauses (the verbatim text does not mark them).
+WORD_JOIN_S = Conventions.short_pause_s
+SHORT_TURN_S = 1.0
+FLICKER_GAP_S = 0.5
+CROSS_TURN_S = 0.5
+SILENT_TURN_S = 1.0
+LISTEN_MERGE_GAP_S = 1.0
+# Role confidences under this are worth checking (0.5 means the heuristic could not tell).
+ROLE_CONFIDENCE_LOW = 0.7
+CHECK_REASONS = {"short-turn": "check speaker (short turn)", "crosses-turn": "check speaker (words cross turns)"}
+
+Interval = tuple[float, float]
+
+
+def _union(spans: Iterable[Interval]) -> list[Interval]:
+    """Sorted, disjoint intervals; zero-length ones are kept (Whisper gives some words no
+    duration, and such a word still falls in a turn)."""
+    merged: list[Interval] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    """Intersection of two sorted, disjoint interval lists (touching counts, with length 0)."""
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if start <= end:
+            out.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _subtract(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    """`a` without `b`; both sorted and disjoint."""
+    out = []
+    for start, end in a:
+        for cut_start, cut_end in b:
+            if cut_end <= start or cut_start >= end:
+                continue
+            if cut_start > start:
+                out.append((start, cut_start))
+            start = max(start, cut_end)
+        if start < end:
+            out.append((start, end))
+    return out
+
+
+def _near(spans: list[Interval], start: float, end: float) -> list[Interval]:
+    """Those of the sorted, disjoint `spans` that can overlap [start, end] (a bisection:
+    an interview has thousands of turns and words)."""
+    return spans[bisect_right(spans, start, key=lambda s: s[1]) : bisect_left(spans, end, key=lambda s: s[0])]
+
+
+def _length(spans: list[Interval]) -> float:
+    return sum(end - start for start, end in spans)
+
+
+def _transcribed(segment: Segment) -> list[Interval]:
+    """The segment's word spans, gaps under WORD_JOIN_S between consecutive words filled."""
+    spans: list[Interval] = []
+    for word in segment.words:
+        if spans and word.start - spans[-1][1] < WORD_JOIN_S:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], word.end))
+        else:
+            spans.append((word.start, word.end))
+    return spans
+
+
+def _share(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole > 0 else None
+
+
+def _short_turns(turns: list[Turn]) -> list[SpeakerCheck]:
+    ordered = sorted((t for t in turns if t.channel is None), key=lambda t: (t.start, t.end))
+    return [
+        SpeakerCheck("short-turn", round(turn.start, 3), round(turn.end, 3), turn.speaker, before.speaker)
+        for before, turn, after in zip(ordered, ordered[1:], ordered[2:])
+        if turn.end - turn.start < SHORT_TURN_S
+        and before.speaker == after.speaker != turn.speaker
+        and turn.start - before.end <= FLICKER_GAP_S
+        and after.start - turn.end <= FLICKER_GAP_S
+    ]
+
+
+def _crossing_words(segments: list[Segment], speech_by_speaker: dict[str, list[Interval]]) -> list[SpeakerCheck]:
+    checks = []
+    for segment in segments:
+        if not segment.words:
+            continue
+        spoken = _union((w.start, w.end) for w in segment.words)
+        start, end = spoken[0][0], spoken[-1][1]
+        outside = _subtract(spoken, _near(speech_by_speaker.get(segment.speaker, []), start, end))
+        for other, speech in speech_by_speaker.items():
+            if other == segment.speaker:
+                continue
+            crossing = _intersect(outside, _near(speech, start, end))
+            if _length(crossing) > CROSS_TURN_S:
+                checks.append(
+                    SpeakerCheck("crosses-turn", round(crossing[0][0], 3), round(crossing[-1][1], 3), segment.speaker, other)
+                )
+    return checks
+
+
+def _low_confidence_runs(segments: list[Segment], threshold: float) -> list[ListenSpan]:
+    """Maximal runs of consecutive low-confidence words within a segment."""
+    spans = []
+    for segment in segments:
+        run: list[Word] = []
+        for word in [*segment.words, None]:
+            if word is not None and word.probability < threshold:
+                run.append(word)
+            elif run:
+                spans.append(ListenSpan(run[0].start, run[-1].end, "low confidence"))
+                run = []
+    return spans
+
+
+def _silent_turns(transcript: Transcript, turns: list[Turn]) -> list[ListenSpan]:
+    """Turns of SILENT_TURN_S or more where no word of their speaker falls and no guard
+    of theirs says why."""
+    heard: dict[str, list[Interval]] = {}
+    for segment in transcript.segments:
+        heard.setdefault(segment.speaker, []).extend((w.start, w.end) for w in segment.words)
+    for guard in transcript.guards:
+        heard.setdefault(guard.speaker, []).append((guard.start, guard.end))
+    accounted = {speaker: _union(spans) for speaker, spans in heard.items()}
+    spans = []
+    for turn in turns:
+        if turn.end - turn.start < SILENT_TURN_S:
+            continue
+        if not _intersect([(turn.start, turn.end)], _near(accounted.get(turn.speaker, []), turn.start, turn.end)):
+            spans.append(ListenSpan(turn.start, turn.end, "speech without words"))
+    return spans
+
+
+def _merge(spans: list[ListenSpan]) -> list[ListenSpan]:
+    merged: list[ListenSpan] = []
+    for span in sorted(spans, key=lambda s: (s.start, s.end)):
+        last = merged[-1] if merged else None
+        if last is not None and span.start <= last.end + LISTEN_MERGE_GAP_S:
+            last.end = max(last.end, span.end)
+            if span.reason not in last.reason.split("; "):
+                last.reason += f"; {span.reason}"
+        else:
+            merged.append(ListenSpan(span.start, span.end, span.reason))
+    return [ListenSpan(round(s.start, 3), round(s.end, 3), s.reason) for s in merged]
+
+
+def _lowest_role(transcript: Transcript) -> tuple[float | None, str | None]:
+    rated = [s for s in transcript.speakers if s.role_confidence is not None]
+    if not rated:
+        return None, None
+    lowest = min(rated, key=lambda s: s.role_confidence)
+    return lowest.role_confidence, lowest.role_source
+
+
+def assess(transcript: Transcript, turns: list[Turn], unclear_below: float) -> QualityReport:
+    """The quality report of `transcript`, given the diarized `turns` it was decoded from
+    and the word probability under which a word counts as unclear."""
+    speech = _union((t.start, t.end) for t in turns)
+    speech_by_speaker = {
+        speaker: _union((t.start, t.end) for t in turns if t.speaker == speaker)
+        for speaker in sorted({t.speaker for t in turns})
+    }
+    words = [w for s in transcript.segments for w in s.words]
+    speech_s = _length(speech)
+    transcribed_s = _length(_intersect(_union(s for seg in transcript.segments for s in _transcribed(seg)), speech))
+    low = sum(w.probability < unclear_below for w in words)
+    checks = sorted(
+        _short_turns(turns) + _crossing_words(transcript.segments, speech_by_speaker), key=lambda c: (c.start, c.end)
+    )
+    listen = (
+        [ListenSpan(g.start, g.end, f"guard: {g.guard}") for g in transcript.guards]
+        + _low_confidence_runs(transcript.segments, unclear_below)
+        + _silent_turns(transcript, turns)
+        + [ListenSpan(c.start, c.end, CHECK_REASONS[c.rule]) for c in checks]
+    )
+    role_confidence, role_source = _lowest_role(transcript)
+    return QualityReport(
+        speech_seconds=round(speech_s, 3),
+        transcribed_seconds=round(transcribed_s, 3),
+        transcribed_share=_share(transcribed_s, speech_s),
+        words=len(words),
+        low_confidence_words=low,
+        low_confidence_share=_share(low, len(words)),
+        low_confidence_below=unclear_below,
+        guards={kind: sum(g.guard == kind for g in transcript.guards) for kind in GUARD_KINDS},
+        speaker_checks=checks,
+        role_confidence=role_confidence,
+        role_source=role_source,
+        listen_again=_merge(listen),
+    )
+
+
+def _duration(seconds: float) -> str:
+    """12:31, or 1:02:03 from an hour on."""
+    total = round(seconds)
+    hours, minutes, secs = total // 3600, total % 3600 // 60, total % 60
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.0%}"
+
+
+def _counted(total: int, counts: dict[str, int]) -> str:
+    detail = ", ".join(f"{kind} {n}" for kind, n in counts.items() if n)
+    return f"{total} ({detail})" if detail else str(total)
+
+
+def headline(report: QualityReport) -> list[str]:
+    """The report's figures in a few lines (the CLI prints these)."""
+    rules = dict.fromkeys(CHECK_REASONS, 0)
+    for check in report.speaker_checks:
+        rules[check.rule] += 1
+    if report.transcribed_share is None:
+        lines = ["Speech transcribed: no speech was detected"]
+    else:
+        lines = [f"Speech transcribed: {_percent(report.transcribed_share)} of {_duration(report.speech_seconds)} of speech"]
+    lines += [
+        f"Low-confidence words: {_percent(report.low_confidence_share)} "
+        f"({report.low_confidence_words} of {report.words}, probability under {report.low_confidence_below:g})",
+        f"Guards fired: {_counted(sum(report.guards.values()), report.guards)}",
+        f"Speaker checks: {_counted(len(report.speaker_checks), rules)}",
+    ]
+    if report.role_confidence is not None and report.role_confidence < ROLE_CONFIDENCE_LOW:
+        lines.append(f"Roles: uncertain ({report.role_source}, confidence {report.role_confidence:.2f}): check the labels")
+    lines.append(f"Listen again: {len(report.listen_again)} place{'' if len(report.listen_again) == 1 else 's'}")
+    return lines
+
+
+def _clock_span(span: ListenSpan) -> str:
+    # the end rounded up, so that a span inside one second still reads as a second
+    return f"{clock(span.start)}–{clock(math.ceil(span.end))}"
+
+
+def render_summary(report: QualityReport, transcript: Transcript) -> str:
+    """The plain-text summary written as `<stem>.quality.txt`."""
+    lines = [f"Quality report: {transcript.recording.source_name}", *headline(report)]
+    lines += [f"  {_clock_span(span)}  {span.reason}" for span in report.listen_again]
+    return "\n".join(lines) + "\n"
