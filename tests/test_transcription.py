@@ -130,7 +130,7 @@ def test_cli_writes_json_and_text_and_a_rerun_resumes(stereo_call, tmp_path, mod
 
     second = subprocess.run(command, capture_output=True, text=True, env=env)
     assert second.returncode == 0 and "already transcribed" in second.stdout
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["stereo-call.json", "stereo-call.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stereo-call.json", "stereo-call.quality.txt", "stereo-call.txt"]
 
     # the channel map is exact and wins over the heuristic, even when it says the opposite
     mapped = subprocess.run(command + ["--force", "--channel-map", "left=participant"], capture_output=True, text=True, env=env)
