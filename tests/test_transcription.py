@@ -150,9 +150,15 @@ def test_a_three_second_pause_inside_a_turn_is_marked(pipeline, tmp_path):
         (PARTICIPANT, "The nurses called me every week", 0.6),
         (PARTICIPANT, "and that helped me a lot", 3.0),  # same turn, after a 3 s pause
     ]
-    tracks, truth, _ = build_dialogue(script, ENGLISH_VOICES, tmp_path)
+    # a participant voice Whisper base hears clearly: the test is about the pause
+    tracks, truth, _ = build_dialogue(script, {**ENGLISH_VOICES, PARTICIPANT: "en-us+f2"}, tmp_path)
     path = telephone_stereo(tracks[INTERVIEWER], tracks[PARTICIPANT], tmp_path / "pause.wav")
     lines = render_text(pipeline.transcribe(path)).splitlines()
     answer = [line for line in lines if "participant:" in line]
     assert len(answer) == 1, lines  # one turn, not split by the pause
-    assert re.search(r"week\.?\]? \((2\.[6-9]|3\.[0-4])\) ", answer[0]), answer[0]
+    # the words around the pause vary with Whisper's hearing of espeak ("week"/"weak"):
+    # assert the mark itself, its length, and that it separates the two sentences
+    pauses = re.findall(r"\((\d+\.\d)\)", answer[0])
+    assert len(pauses) == 1 and 2.6 <= float(pauses[0]) <= 3.4, answer[0]
+    before, after = answer[0].split(f"({pauses[0]})")
+    assert "called" in before and "lot" in after, answer[0]

@@ -142,7 +142,7 @@ class Pipeline:
                 continue
             found = islands(piece, SAMPLE_RATE, floors[chunk.channel])
             wanted += [(index, island) for island in unexplained(found, words[index])]
-        prompt = decoding_prompt("verbatim", language, [])
+        prompt = decoding_prompt(self.settings.terms, fillers_in=language)
         for first in range(0, len(wanted), self.batch_size):
             group = wanted[first : first + self.batch_size]
             clips = [
@@ -162,7 +162,7 @@ class Pipeline:
         self, audio: Audio, chunks: list[Chunk], language: str
     ) -> tuple[list[Segment], list[GuardEvent]]:
         segments, guards = [], []
-        prompt = decoding_prompt(self.settings.style, language, self.settings.terms)
+        prompt = decoding_prompt(self.settings.terms)
         floors = self._noise_floors(audio)
         for first in range(0, len(chunks), self.batch_size):
             batch = chunks[first : first + self.batch_size]
