@@ -230,3 +230,14 @@ def test_the_sample_call_has_a_quality_report_and_summary(sample_transcript, sam
     summary = outcome.paths["quality"].read_text()
     assert summary.startswith("Quality report: sample.wav\nSpeech transcribed: ")
     assert read_transcript(outcome.paths["json"]).quality == quality
+
+
+def test_overlapping_speech_is_a_place_to_listen_again():
+    from transcribe.transcript import Overlap
+
+    turns = [Turn(0.0, 10.0, A), Turn(4.0, 5.5, B)]
+    heard = transcript([spoken(0.0, "one two three four five six seven eight nine ten", step=1.0)])
+    heard.overlaps = [Overlap(4.0, 5.5, [A, B])]
+    report = assess(heard, turns, UNCLEAR)
+    # B's words under A's were not transcribed: both reasons send the researcher there
+    assert [(s.start, s.end, s.reason) for s in report.listen_again] == [(4.0, 5.5, "speech without words; overlapping speech")]

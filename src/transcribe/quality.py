@@ -21,8 +21,8 @@ the words' text, so the report can be shared where the transcript cannot.
     speaker's turns where their own speaker is not speaking (typically the last words
     of a segment running into the next speaker's turn): words given to the wrong speaker.
 * Listen again: guard spans, runs of low-confidence words, turns of at least
-  SILENT_TURN_S with no word of their speaker (and no guard that explains why), and the
-  speaker checks; sorted by time and merged when they overlap or lie closer than
+  SILENT_TURN_S with no word of their speaker (and no guard that explains why), the
+  speaker checks, and overlapping speech (two voices at once: one may be missing); sorted by time and merged when they overlap or lie closer than
   LISTEN_MERGE_GAP_S (one rewind covers both).
 """
 
@@ -223,6 +223,7 @@ def assess(transcript: Transcript, turns: list[Turn], unclear_below: float) -> Q
         + _low_confidence_runs(transcript.segments, unclear_below)
         + _silent_turns(transcript, turns)
         + [ListenSpan(c.start, c.end, CHECK_REASONS[c.rule]) for c in checks]
+        + [ListenSpan(o.start, o.end, "overlapping speech") for o in transcript.overlaps]
     )
     role_confidence, role_source = _lowest_role(transcript)
     return QualityReport(
