@@ -103,3 +103,35 @@ def test_overlapping_speech_nobody_transcribed_is_marked_under_its_speaker():
     segments = [Segment(0.0, 10.0, "SPEAKER_00", "a long answer", [Word(0.0, 10.0, "answer", 0.9)])]
     text = render_text(_transcript(segments, [Overlap(6.0, 7.5, ["SPEAKER_00", "SPEAKER_01"])]))
     assert "[00:00:06] participant: [overlapping speech 00:00:06, not transcribed]" in text
+
+
+def test_islands_are_stretches_of_sound_split_at_silences():
+    import numpy as np
+
+    from transcribe.filler_pass import islands
+
+    rate = 16000
+    rng = np.random.default_rng(0)
+    signal = rng.normal(0, 1e-4, rate * 3)  # line noise
+    for start, end in [(0.2, 0.6), (0.65, 0.9), (1.5, 1.9), (2.5, 2.55)]:  # the 50 ms gap is one island
+        a, b = int(start * rate), int(end * rate)
+        signal[a:b] += np.sin(np.arange(b - a) * 0.2) * 0.3
+    found = [(round(i.start, 2), round(i.end, 2)) for i in islands(signal, rate, floor_db=-80.0)]
+    assert len(found) == 2  # the 50 ms blip at 2.5 s is too short to be a hesitation
+    assert found[0][0] == pytest.approx(0.2, abs=0.03) and found[0][1] == pytest.approx(0.9, abs=0.03)
+    assert found[1][0] == pytest.approx(1.5, abs=0.03) and found[1][1] == pytest.approx(1.9, abs=0.03)
+
+
+def test_an_island_a_stretched_word_swallowed_is_unexplained_and_the_filler_goes_in_before_it():
+    from transcribe.filler_pass import Island, filler_word, insert_filler, unexplained
+
+    found = [Island(0.0, 0.25), Island(0.48, 0.78), Island(0.98, 1.22), Island(1.38, 1.6)]
+    words = [Word(0.0, 0.24, "Ja,", 0.9), Word(0.48, 1.24, "jeg", 0.8), Word(1.24, 1.58, "tror", 0.9)]
+    # "jeg" spans the hesitation and its own island: both are candidates; "Ja," and "tror" are explained
+    assert unexplained(found, words) == [Island(0.48, 0.78), Island(0.98, 1.22)]
+    assert unexplained(found, [*words, Word(0.5, 0.7, "eh,", 0.6)])[:1] != [Island(0.48, 0.78)]  # already there
+    assert filler_word("Ehh.") == "ehh" and filler_word("Um, uh,") == "um uh"
+    assert filler_word("Jeg.") is None and filler_word("") is None and filler_word("um, yes") is None
+    merged = insert_filler(words, Word(0.48, 0.78, "eh", 0.7))
+    assert [w.text for w in merged] == ["Ja,", "eh", "jeg", "tror"]
+    assert merged[2].start == 0.78  # the stretched word no longer covers the filler

@@ -6,7 +6,8 @@ conventions turn them into the readable text a qualitative researcher codes:
 * verbatim (default): pauses from word timings, `(.)` for a short one and `(2.4)` for one
   of at least `pause_s` seconds; words Whisper was unsure of kept inside
   `[unclear hh:mm:ss: ...]`; `[inaudible hh:mm:ss]` where speech was heard but a
-  hallucination guard removed what Whisper decoded; fillers kept as transcribed.
+  hallucination guard removed what Whisper decoded; fillers kept (the pipeline adds
+  those Whisper smoothed over, see filler_pass.py).
   Speech said over another speaker is marked: `[overlap]` before a speaker's words said
   while the other one talked (a backchannel inside the other's turn, on its own line and
   under its own speaker), and `[overlapping speech hh:mm:ss, not transcribed]` where the
