@@ -1,4 +1,4 @@
-"""Command line: `transcribe run FILE` and `transcribe models list|import`."""
+"""Command line: `transcribe run FILE`, `transcribe models list|import`, `transcribe voices enroll|list|remove`."""
 
 from __future__ import annotations
 
@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="speaker roles, the one who asks questions first (default: interviewer,participant; 'none' keeps SPEAKER_00 ...)")
     run.add_argument("--channel-map", default="", metavar="MAP",
                      help="roles of a stereo call's channels, e.g. left=interviewer (exact; otherwise roles come from who asks questions)")
+    run.add_argument("--voices", default="auto", metavar="NAMES",
+                     help="enrolled voices to recognise (see `transcribe voices`): auto (all whose role is in --roles), none, or comma-separated names")
     run.add_argument("--batch-size", type=_positive_int, help="chunks decoded together (default: 16 on GPU, 4 on CPU)")
     run.add_argument("--allow-download", action="store_true", help="allow fetching models from the internet (uses HF_TOKEN for pyannote)")
     run.add_argument("--force", action="store_true", help="transcribe again even if a transcript exists")
@@ -88,6 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--name", required=True, help="name to use with --model")
     imp.add_argument("--kind", default="whisper", choices=["whisper", "segmentation", "embedding"], help="default: whisper")
     imp.add_argument("--replace", action="store_true", help="replace a model imported under the same name")
+
+    voices = commands.add_parser(
+        "voices",
+        help="enrol the study's interviewers so every recording labels them by voice",
+        description="Voiceprints (CAM++ speaker embeddings, no audio) of people who take part in many recordings, "
+        "such as the study's interviewers. `transcribe run` gives a speaker whose voice matches an enrolled voice "
+        "that voice's role (a stereo call's --channel-map still comes first). Voiceprints are personal data: "
+        "they are kept owner-only beside the model store.",
+    ).add_subparsers(dest="voices_command", required=True, metavar="ACTION")
+    enroll = voices.add_parser("enroll", help="enrol a voice from a short clip of the person talking alone")
+    enroll.add_argument("name", help="a name for the voice, e.g. interviewer-anna (letters, digits, '.', '_', '-')")
+    enroll.add_argument("clip", type=Path, help="a recording of this person alone (10-30 s of speech is ideal, at least 3 s)")
+    enroll.add_argument("--role", default="interviewer", help="the role this voice takes in transcripts (default: interviewer)")
+    enroll.add_argument("--replace", action="store_true", help="replace a voice enrolled under the same name")
+    enroll.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    voices.add_parser("list", help="list enrolled voices")
+    remove = voices.add_parser("remove", help="delete an enrolled voice")
+    remove.add_argument("name")
     return parser
 
 
@@ -134,6 +154,7 @@ def _run(args: argparse.Namespace) -> int:
         terms=[t.strip() for t in args.terms.split(",") if t.strip()],
         roles=args.roles,
         channel_map=args.channel_map,
+        voices=args.voices,
     )
     progress = _ProgressBars(enabled=not args.quiet and sys.stderr.isatty())
     try:
@@ -181,10 +202,34 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _voices(args: argparse.Namespace) -> int:
+    from .model_store import ModelStore
+    from .voices import VoiceStore, enrol
+
+    store = ModelStore()
+    voices = VoiceStore.beside(store)
+    if args.voices_command == "enroll":
+        from .whisper_asr import resolve_device
+
+        voice = enrol(store, args.name, args.clip, args.role, args.replace, resolve_device(args.device))
+        print(f"enrolled voice '{voice.name}' (role {voice.role}) from {voice.seconds:.1f} s of speech in {voices.root}")
+    elif args.voices_command == "remove":
+        voices.remove(args.name)
+        print(f"removed voice '{args.name}'")
+    else:
+        print(f"enrolled voices: {voices.root}")
+        for voice in voices.list():
+            print(f"  {voice.name:<24} role {voice.role:<14} {voice.seconds:5.1f} s of speech, enrolled {voice.created}")
+    return 0
+
+
+COMMANDS = {"run": _run, "models": _models, "voices": _voices}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return _run(args) if args.command == "run" else _models(args)
+        return COMMANDS[args.command](args)
     except TranscribeError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code

@@ -29,6 +29,7 @@ from .outputs import output_paths, read_transcript, write_transcript
 from .quality import assess
 from .speech_activity import frame_energies_db, is_silent, noise_floor_db
 from .transcript import GuardEvent, ModelInfo, Overlap, Provenance, Segment, Transcript, Word
+from .voices import VoiceMatch, match, select_voices, speaker_speech
 
 if TYPE_CHECKING:
     from .whisper_asr import ChunkResult
@@ -54,6 +55,7 @@ class Settings:
     terms: list[str] = field(default_factory=list)  # the study's own words, to bias decoding
     roles: str = "interviewer,participant"  # "none": keep SPEAKER_00, SPEAKER_01, ...
     channel_map: str = ""  # e.g. "left=interviewer"
+    voices: str = "auto"  # enrolled voices to recognise: "auto" (all that fit the roles), "none", or names
 
     @property
     def conventions(self) -> Conventions:
@@ -86,6 +88,10 @@ class Pipeline:
         self._asr_info: ModelInfo | None = None
         self._diarizer = None
         self._speech_detector = None
+        self._voice_embedder = None
+        self.roles = parse_roles(settings.roles)
+        self.channel_map = parse_channel_map(settings.channel_map, self.roles)
+        self.voices = select_voices(self.store, settings.voices, self.roles)
 
     @property
     def asr(self):
@@ -109,6 +115,21 @@ class Pipeline:
 
             self._speech_detector = SpeechDetector(self.store, self.device)
         return self._speech_detector
+
+    def _match_voices(self, audio: Audio, diarization: Diarization) -> tuple[dict[str, VoiceMatch], ModelInfo | None]:
+        """Which diarized speakers are enrolled voices (speakers the channel map labels are
+        left out: the map is exact)."""
+        if not self.voices:
+            return {}, None
+        speech = speaker_speech(audio, diarization, skip_channels=set(self.channel_map))
+        if not speech:
+            return {}, None
+        if self._voice_embedder is None:
+            from .voices import VoiceEmbedder
+
+            self._voice_embedder = VoiceEmbedder(self.store, self.device)
+        embeddings = {speaker: self._voice_embedder(samples) for speaker, samples in speech.items()}
+        return match(embeddings, self.voices), self._voice_embedder.info
 
     def _language(self, audio: Audio, chunks: list[Chunk]) -> tuple[str, dict[str, float]]:
         if self.settings.language != "auto":
@@ -205,6 +226,7 @@ class Pipeline:
         warnings = list(audio.warnings)
         models: list[ModelInfo] = []
         language, language_probs = None, {}
+        voice_matches: dict[str, VoiceMatch] = {}
         diarization = Diarization(turns=[], speakers=[], method="none")
         segments: list[Segment] = []
         guards: list[GuardEvent] = []
@@ -239,6 +261,11 @@ class Pipeline:
                 mark_overlapping(segments, overlaps)
                 timings["transcription"] = time.perf_counter() - clock
                 models.append(self._asr_info)
+            clock = time.perf_counter()
+            voice_matches, voice_model = self._match_voices(audio, diarization)
+            if voice_model is not None:
+                timings["voices"] = time.perf_counter() - clock
+                models.append(voice_model)
 
         settings = asdict(self.settings)
         settings.update(
@@ -265,8 +292,7 @@ class Pipeline:
             overlaps=overlaps,
         )
         # Segments keep the stable speaker ids; roles become the speakers' labels.
-        roles = parse_roles(self.settings.roles)
-        assign_roles(transcript, roles, parse_channel_map(self.settings.channel_map, roles))
+        assign_roles(transcript, self.roles, self.channel_map, voice_matches)
         transcript.quality = assess(transcript, diarization.turns, self.settings.conventions.unclear_below)
         return transcript
 

@@ -1,6 +1,12 @@
-"""Interview roles instead of SPEAKER_00: from the channel map, else from who asks.
+"""Interview roles instead of SPEAKER_00: from the channel map, an enrolled voice, or who asks.
+
+Sources, in order of precedence (a speaker keeps the first role it gets):
 
 * Channel map (`--channel-map left=interviewer`): exact for stereo calls; confidence 1.
+* Enrolled voice (`transcribe voices enroll`, see voices.py): the speaker whose speech
+  matches a voiceprint takes that voice's role; confidence is the cosine similarity.
+* Elimination: when those settled every speaker but one, and one role is left, that
+  speaker takes it, with the confidence of the decision it follows from.
 * Question heuristic: in a semi-structured interview the interviewer asks, so the
   speaker who asks the most questions takes the first role (`--roles
   interviewer,participant`); the others take the remaining roles in order of how much
@@ -13,8 +19,13 @@ from __future__ import annotations
 
 import re
 
+from typing import TYPE_CHECKING
+
 from .errors import SettingsError
 from .transcript import Speaker, Transcript
+
+if TYPE_CHECKING:
+    from .voices import VoiceMatch
 
 CHANNEL_NAMES = {"left": 0, "l": 0, "0": 0, "right": 1, "r": 1, "1": 1}
 
@@ -67,21 +78,38 @@ def _label(speaker: Speaker, role: str, source: str, confidence: float) -> None:
     speaker.role_source, speaker.role_confidence = source, round(confidence, 3)
 
 
-def assign_roles(transcript: Transcript, roles: list[str], channel_map: dict[int, str]) -> None:
+def assign_roles(
+    transcript: Transcript,
+    roles: list[str],
+    channel_map: dict[int, str],
+    voice_matches: dict[str, VoiceMatch] | None = None,
+) -> None:
     """Label the transcript's speakers with roles, recording how each was decided."""
+    voice_matches = voice_matches or {}
     if not roles and not channel_map:
         return
     unassigned = list(transcript.speakers)
+    settled_by = None  # (source, confidence) of the last exact or voice decision
     for speaker in list(unassigned):
         if speaker.channel is not None and speaker.channel in channel_map:
             _label(speaker, channel_map[speaker.channel], "channel-map", 1.0)
             unassigned.remove(speaker)
-    free = [r for r in roles if r not in {s.role for s in transcript.speakers}]
+            settled_by = ("channel-map", 1.0)
+    taken = {s.role for s in transcript.speakers}
+    for speaker in list(unassigned):
+        found = voice_matches.get(speaker.id)
+        if found is not None and found.voice.role not in taken:
+            _label(speaker, found.voice.role, "enrolled-voice", found.similarity)
+            speaker.voice = found.voice.name
+            taken.add(found.voice.role)
+            unassigned.remove(speaker)
+            settled_by = ("enrolled-voice", min(found.similarity, settled_by[1] if settled_by else 1.0))
+    free = [r for r in roles if r not in taken]
     if not unassigned or not free:
         return
-    if len(unassigned) == 1 and channel_map:
-        # the channel map named the other party: this one takes the role that is left
-        _label(unassigned[0], free[0], "channel-map", 1.0)
+    if len(unassigned) == 1 and settled_by is not None:
+        # the others are known: this one takes the role that is left
+        _label(unassigned[0], free[0], *settled_by)
         return
     questions, talk = _questions_and_talk(transcript)
     confidence = 0.5

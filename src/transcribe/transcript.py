@@ -63,8 +63,9 @@ class Speaker:
     label: str
     channel: int | None = None  # set when the speaker was taken from one stereo channel
     role: str | None = None  # "interviewer", "participant", ...
-    role_source: str | None = None  # "channel-map" or "question-heuristic"
-    role_confidence: float | None = None
+    role_source: str | None = None  # "channel-map", "enrolled-voice" or "question-heuristic"
+    role_confidence: float | None = None  # 1 for the channel map, cosine similarity for a voice
+    voice: str | None = None  # the enrolled voice this speaker matched
 
 
 @dataclass
