@@ -12,6 +12,8 @@ conventions turn them into the readable text a qualitative researcher codes:
   while the other one talked (a backchannel inside the other's turn, on its own line and
   under its own speaker), and `[overlapping speech hh:mm:ss, not transcribed]` where the
   diarization heard a second voice that Whisper, hearing the louder one, did not write.
+  A turn in another language than the interview's starts with `[in English]` (or the
+  language it was in).
 * clean: the words alone, fillers and markers removed.
 """
 
@@ -154,11 +156,18 @@ def _lines(transcript: Transcript, conventions: Conventions) -> list[_Line]:
     return lines
 
 
-def render_line(line_items: list, conventions: Conventions) -> str:
+def _language_name(code: str) -> str:
+    from .languages import whisper_languages
+
+    return whisper_languages().get(code, code).title()
+
+
+def render_line(line_items: list, conventions: Conventions, main_language: str | None = None) -> str:
     if conventions.style == "clean":
         return " ".join(t for s in line_items if isinstance(s, Segment) and (t := _clean(s.text)))
     pieces: list[str] = []
     previous_end = None
+    current_language = main_language
     for item in line_items:
         if isinstance(item, GuardEvent):
             pieces.append(f"[inaudible {clock(item.start)}]")
@@ -170,6 +179,9 @@ def render_line(line_items: list, conventions: Conventions) -> str:
             continue
         if item.overlap:
             pieces.append("[overlap]")
+        if item.language and current_language and item.language != current_language:
+            pieces.append(f"[in {_language_name(item.language)}]")
+            current_language = item.language
         if previous_end is not None and item.words and (marker := _pause(item.words[0].start - previous_end, conventions)):
             pieces.append(marker)
         pieces.extend(_verbatim_pieces(item.words, conventions) if item.words else [item.text])
@@ -182,7 +194,7 @@ def render_text(transcript: Transcript, conventions: Conventions = Conventions()
     labels = {s.id: s.label for s in transcript.speakers}
     out = []
     for line in _lines(transcript, conventions):
-        text = render_line(line.items, conventions)
+        text = render_line(line.items, conventions, transcript.language)
         if text:
             out.append(f"[{clock(line.start)}] {labels.get(line.speaker, line.speaker)}: {text}\n")
     return "".join(out)

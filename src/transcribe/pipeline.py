@@ -22,7 +22,7 @@ from .conventions import Conventions, decoding_prompt
 from .filler_pass import ISLAND_PAD_S, filler_word, insert_filler, islands, unexplained
 from .diarization import MODES, Diarization, SpeakerCount, diarize, mark_overlapping, overlapping_speech
 from .errors import SettingsError, TranscribeError
-from .languages import normalize_language, parse_language_list
+from .languages import decide, needs_decoding, normalize_language, parse_language_list, switch_candidate
 from .model_store import ModelStore
 from .roles import assign_roles, parse_channel_map, parse_roles
 from .outputs import output_paths, read_transcript, write_transcript
@@ -131,12 +131,20 @@ class Pipeline:
         embeddings = {speaker: self._voice_embedder(samples) for speaker, samples in speech.items()}
         return match(embeddings, self.voices), self._voice_embedder.info
 
-    def _language(self, audio: Audio, chunks: list[Chunk]) -> tuple[str, dict[str, float]]:
+    def _language(self, audio: Audio, chunks: list[Chunk]) -> tuple[str, dict[str, dict[str, float]]]:
+        """The recording's language, from its longest chunks, and the evidence: the
+        detector's average probabilities and, where it was unsure, each language's average
+        token log-probability when decoded in it (see languages.py)."""
         if self.settings.language != "auto":
             return normalize_language(self.settings.language), {}
         probe = sorted(chunks, key=lambda c: c.duration, reverse=True)[:LANGUAGE_PROBE_CHUNKS]
         features = self.asr.encode([cut(c, audio.samples, audio.sample_rate) for c in probe])
-        return self.asr.detect_language(features, self.allowed_languages)
+        probs = self.asr.detect_languages(features, self.allowed_languages)
+        evidence = {"probabilities": {code: sum(p[code] for p in probs) / len(probs) for code in probs[0]}}
+        if needs_decoding(evidence["probabilities"]):
+            per_chunk = self.asr.decode_logprobs(features, list(evidence["probabilities"]))
+            evidence["decoding_logprob"] = {code: sum(c[code] for c in per_chunk) / len(per_chunk) for code in per_chunk[0]}
+        return decide(evidence["probabilities"], evidence.get("decoding_logprob")), evidence
 
     @staticmethod
     def _noise_floors(audio: Audio) -> dict[int | None, float]:
@@ -151,33 +159,49 @@ class Pipeline:
         pieces: list[np.ndarray],
         results: list[ChunkResult],
         words: list[list[Word]],
-        language: str,
+        languages: list[str],
         floors: dict[int | None, float],
     ) -> list[list[Word]]:
         """Decode each island of sound that no word accounts for on its own; keep the
         fillers found (see filler_pass). Chunks whose text a guard removed are skipped:
         their sound was judged not to be speech."""
-        wanted = []  # (chunk index, island)
+        wanted: dict[str, list] = {}  # language -> [(chunk index, island)]
         for index, (chunk, piece, result) in enumerate(zip(chunks, pieces, results)):
             if result.guard in ("no-speech", "unreliable"):
                 continue
             found = islands(piece, SAMPLE_RATE, floors[chunk.channel])
-            wanted += [(index, island) for island in unexplained(found, words[index])]
-        prompt = decoding_prompt(self.settings.terms, fillers_in=language)
-        for first in range(0, len(wanted), self.batch_size):
-            group = wanted[first : first + self.batch_size]
-            clips = [
-                pieces[i][int(max(0.0, island.start - ISLAND_PAD_S) * SAMPLE_RATE) : int((island.end + ISLAND_PAD_S) * SAMPLE_RATE)]
-                for i, island in group
-            ]
-            for (index, island), found in zip(group, self.asr.transcribe_batch(clips, language, prompt=prompt)):
-                filler = filler_word(found.text) if not found.guard else None
-                if filler is None:
-                    continue
-                probability = float(np.mean([w.probability for w in found.words])) if found.words else 0.5
-                words[index] = insert_filler(words[index], Word(island.start, island.end, filler, probability))
-                results[index].text = " ".join(w.text for w in words[index])
+            wanted.setdefault(languages[index], []).extend((index, island) for island in unexplained(found, words[index]))
+        for language, language_wanted in wanted.items():
+            prompt = decoding_prompt(self.settings.terms, fillers_in=language)
+            for first in range(0, len(language_wanted), self.batch_size):
+                group = language_wanted[first : first + self.batch_size]
+                clips = [
+                    pieces[i][int(max(0.0, island.start - ISLAND_PAD_S) * SAMPLE_RATE) : int((island.end + ISLAND_PAD_S) * SAMPLE_RATE)]
+                    for i, island in group
+                ]
+                for (index, island), found in zip(group, self.asr.transcribe_batch(clips, language, prompt=prompt)):
+                    filler = filler_word(found.text) if not found.guard else None
+                    if filler is None:
+                        continue
+                    probability = float(np.mean([w.probability for w in found.words])) if found.words else 0.5
+                    words[index] = insert_filler(words[index], Word(island.start, island.end, filler, probability))
+                    results[index].text = " ".join(w.text for w in words[index])
         return words
+
+    def _chunk_languages(self, chunks: list[Chunk], features, language: str) -> list[str]:
+        """Each chunk's language: the recording's, unless the detector is sure a turn is in
+        another allowed language and decoding agrees (see languages.py)."""
+        languages = [language] * len(chunks)
+        if self.settings.language != "auto" or len(self.allowed_languages) < 2 or not self.asr.multilingual:
+            return languages
+        probs = self.asr.detect_languages(features, self.allowed_languages)
+        candidates = {i: other for i, (c, p) in enumerate(zip(chunks, probs)) if (other := switch_candidate(p, language, c.duration))}
+        if candidates:
+            indices = list(candidates)
+            for index, logprobs in zip(indices, self.asr.decode_logprobs(features[indices], self.allowed_languages)):
+                if logprobs[candidates[index]] > logprobs[language]:
+                    languages[index] = candidates[index]
+        return languages
 
     def _decode(
         self, audio: Audio, chunks: list[Chunk], language: str
@@ -188,12 +212,14 @@ class Pipeline:
         for first in range(0, len(chunks), self.batch_size):
             batch = chunks[first : first + self.batch_size]
             pieces = [cut(c, audio.samples, audio.sample_rate) for c in batch]
-            results = self.asr.transcribe_batch(pieces, language, prompt=prompt)
+            features = self.asr.encode(pieces)
+            languages = self._chunk_languages(batch, features, language)
+            results = self.asr.transcribe_batch(pieces, languages, prompt=prompt, features=features)
             # chunk-relative words, with the hesitations Whisper smoothed over put back
             words = [[Word(w.start, w.end, w.word.strip(), w.probability) for w in r.words] for r in results]
             if self.settings.style == "verbatim":
-                words = self._recover_fillers(batch, pieces, results, words, language, floors)
-            for chunk, result, chunk_words in zip(batch, results, words):
+                words = self._recover_fillers(batch, pieces, results, words, languages, floors)
+            for chunk, result, chunk_words, chunk_language in zip(batch, results, words, languages):
                 if result.guard:
                     guards.append(GuardEvent(result.guard, round(chunk.start, 3), round(chunk.end, 3), chunk.speaker))
                 if not result.text:
@@ -209,7 +235,7 @@ class Pipeline:
                         speaker=chunk.speaker,
                         text=result.text,
                         words=absolute,
-                        language=language,
+                        language=chunk_language,
                         avg_logprob=round(result.avg_logprob, 4),
                         no_speech_prob=round(result.no_speech_prob, 4),
                         temperature=result.temperature,
@@ -225,7 +251,7 @@ class Pipeline:
         timings["decode_audio"] = time.perf_counter() - clock
         warnings = list(audio.warnings)
         models: list[ModelInfo] = []
-        language, language_probs = None, {}
+        language, language_evidence = None, {}
         voice_matches: dict[str, VoiceMatch] = {}
         diarization = Diarization(turns=[], speakers=[], method="none")
         segments: list[Segment] = []
@@ -255,7 +281,7 @@ class Pipeline:
                 warnings.append("no speech was detected in the recording")
             else:
                 clock = time.perf_counter()
-                language, language_probs = self._language(audio, chunks)
+                language, language_evidence = self._language(audio, chunks)
                 segments, guards = self._decode(audio, chunks, language)
                 overlaps = overlapping_speech(diarization.regions)
                 mark_overlapping(segments, overlaps)
@@ -272,7 +298,7 @@ class Pipeline:
             device=self.device,
             batch_size=self.batch_size,
             diarization_method=diarization.method,
-            language_probabilities={k: round(v, 4) for k, v in language_probs.items()},
+            language_detection={kind: {k: round(v, 4) for k, v in values.items()} for kind, values in language_evidence.items()},
         )
         transcript = Transcript(
             recording=audio.recording,

@@ -160,18 +160,23 @@ class WhisperTranscriber:
         with torch.no_grad():
             return self.model.embed_audio(mel)
 
-    def detect_language(self, features: torch.Tensor, allowed: list[str]) -> tuple[str, dict[str, float]]:
-        """Most likely of the `allowed` languages over these chunks (Norwegian variants merged)."""
+    def detect_languages(self, features: torch.Tensor, allowed: list[str]) -> list[dict[str, float]]:
+        """Each chunk's probabilities over the `allowed` languages (see languages.py)."""
         if not self.multilingual:
             if "en" not in allowed:
                 raise SettingsError("this Whisper model is English-only but English is not among --languages")
-            return "en", {"en": 1.0}
+            return [{"en": 1.0} for _ in range(len(features))]
         _, probs = self.model.detect_language(features, self.tokenizer(None))
-        average: dict[str, float] = {}
-        for item in probs:
-            for code, p in fold_probabilities(item, allowed).items():
-                average[code] = average.get(code, 0.0) + p / len(probs)
-        return max(average, key=average.get), average
+        return [fold_probabilities(item, allowed) for item in probs]
+
+    def decode_logprobs(self, features: torch.Tensor, languages: list[str]) -> list[dict[str, float]]:
+        """Each chunk's average token log-probability of its greedy transcript when
+        decoded as each of `languages`: how well that language's text fits the audio."""
+        found: list[dict[str, float]] = [{} for _ in range(len(features))]
+        for code in languages:
+            for scores, result in zip(found, self._decode(features, code, 0.0, None)):
+                scores[code] = result.avg_logprob
+        return found
 
     def _decode(self, features: torch.Tensor, language: str, temperature: float, prompt: str | None):
         options = whisper.DecodingOptions(
@@ -194,12 +199,33 @@ class WhisperTranscriber:
             return whisper.decode(self.model, features, options)
 
     def transcribe_batch(
-        self, chunks: list[np.ndarray], language: str, prompt: str | None = None
+        self,
+        chunks: list[np.ndarray],
+        language: str | list[str],
+        prompt: str | None = None,
+        features: torch.Tensor | None = None,
     ) -> list[ChunkResult]:
-        """Greedy batched decoding with per-chunk temperature fallback and word timings."""
-        features = self.encode(chunks)
-        results = [None] * len(chunks)
-        pending = list(range(len(chunks)))
+        """Greedy batched decoding with per-chunk temperature fallback and word timings.
+
+        `language` is one code for every chunk or one per chunk; chunks of one language
+        are decoded together. `features` is the chunks' encoder output, when the caller
+        already has it."""
+        if features is None:
+            features = self.encode(chunks)
+        languages = [language] * len(chunks) if isinstance(language, str) else list(language)
+        results: list[ChunkResult | None] = [None] * len(chunks)
+        for code in dict.fromkeys(languages):
+            indices = [i for i, c in enumerate(languages) if c == code]
+            lengths = [len(chunks[i]) for i in indices]
+            for index, result in zip(indices, self._transcribe_features(features[indices], lengths, code, prompt)):
+                results[index] = result
+        return results
+
+    def _transcribe_features(
+        self, features: torch.Tensor, num_samples: list[int], language: str, prompt: str | None
+    ) -> list[ChunkResult]:
+        results = [None] * len(features)
+        pending = list(range(len(features)))
         for temperature in (0.0, *FALLBACK_TEMPERATURES):
             decoded = self._decode(features[pending], language, temperature, prompt)
             still = []
@@ -229,7 +255,7 @@ class WhisperTranscriber:
             )
             for r in results
         ]
-        alignments = self.align(features, [r.tokens for r in out], [len(c) for c in chunks], language)
+        alignments = self.align(features, [r.tokens for r in out], num_samples, language)
         for result, words in zip(out, alignments):
             result.words = words
             self._apply_guards(result)
