@@ -39,13 +39,12 @@ def test_truncated_ctranslate2_model_is_a_clear_error(weights, tmp_path):
         convert([tmp_path])
 
 
-@pytest.mark.slow
-def test_transformers_format_import_gives_the_same_model(store, tmp_path):
-    """Write the imported tiny.en in Hugging Face transformers layout, import that, compare."""
+def _write_transformers_whisper(store, folder: Path) -> dict:
+    """Write the imported tiny.en into `folder` in Hugging Face transformers layout; return
+    its openai-whisper checkpoint for comparison."""
     from safetensors.torch import save_file
 
-    stored = store.get("whisper", "tiny.en")
-    checkpoint = torch.load(stored.path, weights_only=True)
+    checkpoint = torch.load(store.get("whisper", "tiny.en").path, weights_only=True)
     state, dims = checkpoint["model_state_dict"], checkpoint["dims"]
     inverse = {}
     for name in _hf_names(dims):
@@ -53,21 +52,61 @@ def test_transformers_format_import_gives_the_same_model(store, tmp_path):
         if target is not None:
             inverse[name] = state[target].clone()
     assert len(inverse) == len(state)  # every whisper tensor has exactly one HF name
-    save_file(inverse, str(tmp_path / "model.safetensors"))
-    (tmp_path / "config.json").write_text(json.dumps({
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(inverse, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps({
         "model_type": "whisper", "num_mel_bins": dims["n_mels"], "max_source_positions": dims["n_audio_ctx"],
         "d_model": dims["n_audio_state"], "encoder_attention_heads": dims["n_audio_head"],
         "encoder_layers": dims["n_audio_layer"], "vocab_size": dims["n_vocab"],
         "max_target_positions": dims["n_text_ctx"], "decoder_attention_heads": dims["n_text_head"],
         "decoder_layers": dims["n_text_layer"],
     }))
-    (tmp_path / "generation_config.json").write_text(json.dumps({"alignment_heads": [[2, 3], [3, 1]]}))
+    (folder / "generation_config.json").write_text(json.dumps({"alignment_heads": [[2, 3], [3, 1]]}))
+    return checkpoint
+
+
+def _same_weights(path: Path, checkpoint: dict) -> bool:
+    again = torch.load(path, weights_only=True)
+    state = checkpoint["model_state_dict"]
+    return again["dims"] == checkpoint["dims"] and all(torch.equal(again["model_state_dict"][k], v) for k, v in state.items())
+
+
+@pytest.mark.slow
+def test_transformers_format_import_gives_the_same_model(store, tmp_path):
+    """Write the imported tiny.en in Hugging Face transformers layout, import that, compare."""
+    checkpoint = _write_transformers_whisper(store, tmp_path)
     imported = import_whisper(ModelStore(tmp_path / "store"), [tmp_path], "tiny-hf")
     assert imported.meta["format"] == "transformers"
     assert imported.meta["alignment_heads"] == [[2, 3], [3, 1]]
-    again = torch.load(imported.path, weights_only=True)
-    assert again["dims"] == dims
-    assert all(torch.equal(again["model_state_dict"][k], v) for k, v in state.items())
+    assert _same_weights(imported.path, checkpoint)
+
+
+@pytest.mark.slow
+def test_nb_whisper_loads_by_name_from_the_hugging_face_cache(store, tmp_path, monkeypatch):
+    """`--model nb-whisper-tiny` finds NbAiLab/nb-whisper-tiny in the Hub cache (here a
+    cache laid out as huggingface_hub writes it, holding tiny.en's weights), converts it
+    into the store once, and reports where it came from."""
+    from huggingface_hub import constants
+
+    cache = tmp_path / "hub"
+    repo = cache / "models--NbAiLab--nb-whisper-tiny"
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    checkpoint = _write_transformers_whisper(store, repo / "snapshots" / revision)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    own_store = ModelStore(tmp_path / "store")
+
+    model, info = load_whisper("nb-whisper-tiny", "cpu", own_store)
+    assert (info.name, info.source) == ("NbAiLab/nb-whisper-tiny", "hf-cache")
+    converted = own_store.get("whisper", "NbAiLab--nb-whisper-tiny")
+    assert converted is not None and info.sha256 == converted.sha256 and _same_weights(converted.path, checkpoint)
+    assert model.alignment_heads.to_dense().nonzero().tolist() == [[2, 3], [3, 1]]
+    _, again = load_whisper("NbAiLab/nb-whisper-tiny", "cpu", own_store)  # the full name, from the store now
+    assert again.sha256 == info.sha256
+
+    with pytest.raises(ModelError, match="'NbAiLab/nb-whisper-large' is not in the Hugging Face cache.*--allow-download"):
+        load_whisper("nb-whisper-large", "cpu", own_store)
 
 
 def _hf_names(dims):

@@ -51,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("file", type=Path, help="the recording (any format ffmpeg reads: wav, mp3, m4a, flac, ogg, amr, ...)")
     run.add_argument("-o", "--out", type=Path, default=Path("transcripts"), help="output folder (default: transcripts)")
-    run.add_argument("--model", default="auto", help="Whisper model: a name (base, large-v3, turbo), an imported name, or a .pt path (default: auto, by device)")
+    run.add_argument("--model", default="auto", help="Whisper model: a name (base, large-v3, turbo), nb-whisper-large (Norwegian) or another Hugging Face name, an imported name, or a .pt path (default: auto, by device)")
     run.add_argument("--language", default="auto", help="language of the interview, e.g. en or no (default: auto-detect among --languages)")
-    run.add_argument("--languages", default="en,no", help="languages the study allows; detection picks only among these (default: en,no)")
+    run.add_argument("--languages", default="en,no", help="languages the study allows; detection picks only among these, per recording and per turn (default: en,no; add nn to keep Nynorsk apart)")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     run.add_argument("--diarization", default="auto", choices=["auto", "pyannote", "channels", "none"],
                      help="who spoke when: channels splits a stereo call by channel; auto picks channels for such calls, else pyannote")

@@ -25,7 +25,8 @@ from whisper.tokenizer import Tokenizer, get_tokenizer
 from .errors import ModelError, SettingsError
 from .guards import LOGPROB_THRESHOLD, is_no_speech, is_unreliable, loop_cut
 from .languages import fold_probabilities
-from .model_store import ModelStore
+from .hub_whisper import SHORT_NAMES, hub_repo, load_from_hub
+from .model_store import ModelStore, StoredModel
 from .offline import downloads_allowed
 from .transcript import ModelInfo
 
@@ -95,9 +96,7 @@ def load_whisper(spec: str, device: str, store: ModelStore | None = None) -> tup
     stored = store.get("whisper", spec)
     path = Path(spec).expanduser()
     if stored is not None:
-        model = whisper.load_model(str(stored.path), device=device)
-        _apply_alignment_heads(model, stored.meta.get("alignment_heads"))
-        return model, ModelInfo("asr", spec, "store", stored.sha256)
+        return _load_stored(stored, device), ModelInfo("asr", spec, "store", stored.sha256)
     if path.is_file():
         from .audio import file_sha256
 
@@ -110,8 +109,18 @@ def load_whisper(spec: str, device: str, store: ModelStore | None = None) -> tup
             )
         model = whisper.load_model(spec, device=device, download_root=str(whisper_cache_dir()))
         return model, ModelInfo("asr", spec, "whisper-cache", _official_sha256(spec))
-    known = sorted({m.name for m in store.list("whisper")} | set(whisper.available_models()))
-    raise ModelError(f"unknown Whisper model '{spec}' (known: {', '.join(known)})")
+    repo = hub_repo(spec)
+    if repo is not None:
+        stored = load_from_hub(store, repo)
+        return _load_stored(stored, device), ModelInfo("asr", repo, "hf-cache", stored.sha256)
+    known = sorted({m.name for m in store.list("whisper")} | set(whisper.available_models()) | set(SHORT_NAMES))
+    raise ModelError(f"unknown Whisper model '{spec}' (known: {', '.join(known)}, or a Hugging Face name owner/model)")
+
+
+def _load_stored(stored: StoredModel, device: str) -> whisper.Whisper:
+    model = whisper.load_model(str(stored.path), device=device)
+    _apply_alignment_heads(model, stored.meta.get("alignment_heads"))
+    return model
 
 
 @dataclass
