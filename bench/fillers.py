@@ -2,7 +2,7 @@
 
 Synthetic stereo telephone interviews with spoken fillers (espeak-ng; channel-split
 diarization, so only transcription is measured), all in one process and on one model:
-    .venv/bin/python bench/fillers.py [--model base] [--device cpu]
+    .venv/bin/python bench/fillers.py [--model base] [--device cpu] [--corpora en,no]
 Filler recall: reference fillers that the word alignment pairs with a transcribed filler.
 Plain WER: Whisper's English normaliser, which drops fillers, so it measures the other words
 (for Norwegian it only lowercases and strips punctuation, and the fillers are dropped first).
@@ -74,12 +74,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="base")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--corpora", default=",".join(CORPORA), help="which of en,no to run")
     args = parser.parse_args()
+    chosen = [c for c in CORPORA if c in args.corpora.split(",")]
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, device {args.device}, model {args.model}")
     print(f"{'corpus':<8}{'system':<20}{'fillers kept':>14}{'WER':>8}{'seconds':>9}")
     with tempfile.TemporaryDirectory() as tmp:
-        for language in CORPORA:
+        for language in chosen:
             path, reference = build(language, Path(tmp))
+            if language == chosen[0]:
+                ours(path, language, "clean", args.model, args.device)  # warm-up: first-run costs, untimed
             systems = {
                 "verbatim": lambda: ours(path, language, "verbatim", args.model, args.device),
                 "clean": lambda: ours(path, language, "clean", args.model, args.device),

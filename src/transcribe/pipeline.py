@@ -179,7 +179,9 @@ class Pipeline:
                     pieces[i][int(max(0.0, island.start - ISLAND_PAD_S) * SAMPLE_RATE) : int((island.end + ISLAND_PAD_S) * SAMPLE_RATE)]
                     for i, island in group
                 ]
-                for (index, island), found in zip(group, self.asr.transcribe_batch(clips, language, prompt=prompt)):
+                # greedy only: sampling hotter cannot turn a murmur into a better filler
+                decoded = self.asr.transcribe_batch(clips, language, prompt=prompt, fallback=False)
+                for (index, island), found in zip(group, decoded):
                     filler = filler_word(found.text) if not found.guard else None
                     if filler is None:
                         continue

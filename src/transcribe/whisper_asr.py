@@ -213,12 +213,13 @@ class WhisperTranscriber:
         language: str | list[str],
         prompt: str | None = None,
         features: torch.Tensor | None = None,
+        fallback: bool = True,
     ) -> list[ChunkResult]:
         """Greedy batched decoding with per-chunk temperature fallback and word timings.
 
         `language` is one code for every chunk or one per chunk; chunks of one language
         are decoded together. `features` is the chunks' encoder output, when the caller
-        already has it."""
+        already has it. Without `fallback` the greedy result stands, however unlikely."""
         if features is None:
             features = self.encode(chunks)
         languages = [language] * len(chunks) if isinstance(language, str) else list(language)
@@ -226,16 +227,17 @@ class WhisperTranscriber:
         for code in dict.fromkeys(languages):
             indices = [i for i, c in enumerate(languages) if c == code]
             lengths = [len(chunks[i]) for i in indices]
-            for index, result in zip(indices, self._transcribe_features(features[indices], lengths, code, prompt)):
+            decoded = self._transcribe_features(features[indices], lengths, code, prompt, fallback)
+            for index, result in zip(indices, decoded):
                 results[index] = result
         return results
 
     def _transcribe_features(
-        self, features: torch.Tensor, num_samples: list[int], language: str, prompt: str | None
+        self, features: torch.Tensor, num_samples: list[int], language: str, prompt: str | None, fallback: bool
     ) -> list[ChunkResult]:
         results = [None] * len(features)
         pending = list(range(len(features)))
-        for temperature in (0.0, *FALLBACK_TEMPERATURES):
+        for temperature in (0.0, *FALLBACK_TEMPERATURES) if fallback else (0.0,):
             decoded = self._decode(features[pending], language, temperature, prompt)
             still = []
             for index, result in zip(pending, decoded):
