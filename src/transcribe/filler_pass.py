@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .conventions import is_filler
-from .speech_activity import FLOOR_MARGIN_DB, HOP_S, frame_energies_db
+from .speech_activity import FLOOR_MARGIN_DB, frame_energies_db, frames_to_activity
 from .transcript import Word
 
 # Silence this long separates two islands (a stop consonant's closure is shorter).
@@ -45,18 +45,8 @@ class Island:
 
 def islands(signal: np.ndarray, sample_rate: int, floor_db: float) -> list[Island]:
     """Stretches of `signal` louder than the noise floor, split at silences of ISLAND_GAP_S."""
-    energies = frame_energies_db(signal[None, :], sample_rate)[0]
-    active = energies > floor_db + FLOOR_MARGIN_DB
-    padded = np.concatenate([[False], active, [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    found: list[list[float]] = []
-    for first, last in zip(edges[::2], edges[1::2]):
-        start, end = first * HOP_S, last * HOP_S
-        if found and start - found[-1][1] < ISLAND_GAP_S:
-            found[-1][1] = end
-        else:
-            found.append([start, end])
-    return [Island(s, e) for s, e in found if e - s >= MIN_ISLAND_S]
+    active = frame_energies_db(signal[None, :], sample_rate)[0] > floor_db + FLOOR_MARGIN_DB
+    return [Island(a.start, a.end) for a in frames_to_activity(active, min_gap_s=ISLAND_GAP_S, min_speech_s=MIN_ISLAND_S)]
 
 
 def _overlap(word: Word, island: Island) -> float:

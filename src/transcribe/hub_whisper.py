@@ -67,7 +67,4 @@ def load_from_hub(store: ModelStore, repo: str) -> StoredModel:
         return stored
     from .model_import import import_whisper
 
-    snapshot = _snapshot(repo)
-    if not any(snapshot.glob("*.safetensors")):
-        raise ModelError(f"'{repo}' holds no safetensors weights in {snapshot}: it is not a transformers Whisper model")
-    return import_whisper(store, [snapshot], store_name(repo))
+    return import_whisper(store, [_snapshot(repo)], store_name(repo))

@@ -71,6 +71,11 @@ def fold_probabilities(probs: dict[str, float], allowed: list[str]) -> dict[str,
     return folded
 
 
+def mean_by_language(per_chunk: list[dict[str, float]]) -> dict[str, float]:
+    """Per-chunk values (probabilities, log-probabilities) averaged over the chunks."""
+    return {code: sum(chunk[code] for chunk in per_chunk) / len(per_chunk) for code in per_chunk[0]}
+
+
 def decide(probs: dict[str, float], logprobs: dict[str, float] | None = None) -> str:
     """The language: the detector's choice when it is sure or nothing else is known, else
     the language whose decoding fitted the audio best (average token log-probability)."""

@@ -22,7 +22,7 @@ from .conventions import Conventions, decoding_prompt
 from .filler_pass import ISLAND_PAD_S, filler_word, insert_filler, islands, unexplained
 from .diarization import MODES, Diarization, SpeakerCount, diarize, mark_overlapping, overlapping_speech
 from .errors import SettingsError, TranscribeError
-from .languages import decide, needs_decoding, normalize_language, parse_language_list, switch_candidate
+from .languages import decide, mean_by_language, needs_decoding, normalize_language, parse_language_list, switch_candidate
 from .model_store import ModelStore
 from .roles import assign_roles, parse_channel_map, parse_roles
 from .outputs import output_paths, read_transcript, write_transcript
@@ -139,11 +139,9 @@ class Pipeline:
             return normalize_language(self.settings.language), {}
         probe = sorted(chunks, key=lambda c: c.duration, reverse=True)[:LANGUAGE_PROBE_CHUNKS]
         features = self.asr.encode([cut(c, audio.samples, audio.sample_rate) for c in probe])
-        probs = self.asr.detect_languages(features, self.allowed_languages)
-        evidence = {"probabilities": {code: sum(p[code] for p in probs) / len(probs) for code in probs[0]}}
+        evidence = {"probabilities": mean_by_language(self.asr.detect_languages(features, self.allowed_languages))}
         if needs_decoding(evidence["probabilities"]):
-            per_chunk = self.asr.decode_logprobs(features, list(evidence["probabilities"]))
-            evidence["decoding_logprob"] = {code: sum(c[code] for c in per_chunk) / len(per_chunk) for code in per_chunk[0]}
+            evidence["decoding_logprob"] = mean_by_language(self.asr.decode_logprobs(features, list(evidence["probabilities"])))
         return decide(evidence["probabilities"], evidence.get("decoding_logprob")), evidence
 
     @staticmethod

@@ -18,7 +18,6 @@ Sources, in order of precedence (a speaker keeps the first role it gets):
 from __future__ import annotations
 
 import re
-
 from typing import TYPE_CHECKING
 
 from .errors import SettingsError
