@@ -29,11 +29,11 @@ the words' text, so the report can be shared where the transcript cannot.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
 from .conventions import Conventions, clock
 from .diarization import Turn
+from .intervals import Interval, intersect, length, near, subtract, union
 from .transcript import ListenSpan, QualityReport, Segment, SpeakerCheck, Transcript, Word
 
 __all__ = ["QualityReport", "assess", "headline", "render_summary"]
@@ -49,60 +49,6 @@ LISTEN_MERGE_GAP_S = 1.0
 # Role confidences under this are worth checking (0.5 means the heuristic could not tell).
 ROLE_CONFIDENCE_LOW = 0.7
 CHECK_REASONS = {"short-turn": "check speaker (short turn)", "crosses-turn": "check speaker (words cross turns)"}
-
-Interval = tuple[float, float]
-
-
-def _union(spans: Iterable[Interval]) -> list[Interval]:
-    """Sorted, disjoint intervals; zero-length ones are kept (Whisper gives some words no
-    duration, and such a word still falls in a turn)."""
-    merged: list[Interval] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
-    """Intersection of two sorted, disjoint interval lists (touching counts, with length 0)."""
-    out, i, j = [], 0, 0
-    while i < len(a) and j < len(b):
-        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if start <= end:
-            out.append((start, end))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
-def _subtract(a: list[Interval], b: list[Interval]) -> list[Interval]:
-    """`a` without `b`; both sorted and disjoint."""
-    out = []
-    for start, end in a:
-        for cut_start, cut_end in b:
-            if cut_end <= start or cut_start >= end:
-                continue
-            if cut_start > start:
-                out.append((start, cut_start))
-            start = max(start, cut_end)
-        if start < end:
-            out.append((start, end))
-    return out
-
-
-def _near(spans: list[Interval], start: float, end: float) -> list[Interval]:
-    """Those of the sorted, disjoint `spans` that can overlap [start, end] (a bisection:
-    an interview has thousands of turns and words)."""
-    return spans[bisect_right(spans, start, key=lambda s: s[1]) : bisect_left(spans, end, key=lambda s: s[0])]
-
-
-def _length(spans: list[Interval]) -> float:
-    return sum(end - start for start, end in spans)
-
 
 def _transcribed(segment: Segment) -> list[Interval]:
     """The segment's word spans, gaps under WORD_JOIN_S between consecutive words filled."""
@@ -136,14 +82,14 @@ def _crossing_words(segments: list[Segment], speech_by_speaker: dict[str, list[I
     for segment in segments:
         if not segment.words:
             continue
-        spoken = _union((w.start, w.end) for w in segment.words)
+        spoken = union((w.start, w.end) for w in segment.words)
         start, end = spoken[0][0], spoken[-1][1]
-        outside = _subtract(spoken, _near(speech_by_speaker.get(segment.speaker, []), start, end))
+        outside = subtract(spoken, near(speech_by_speaker.get(segment.speaker, []), start, end))
         for other, speech in speech_by_speaker.items():
             if other == segment.speaker:
                 continue
-            crossing = _intersect(outside, _near(speech, start, end))
-            if _length(crossing) > CROSS_TURN_S:
+            crossing = intersect(outside, near(speech, start, end))
+            if length(crossing) > CROSS_TURN_S:
                 checks.append(
                     SpeakerCheck("crosses-turn", round(crossing[0][0], 3), round(crossing[-1][1], 3), segment.speaker, other)
                 )
@@ -172,12 +118,12 @@ def _silent_turns(transcript: Transcript, turns: list[Turn]) -> list[ListenSpan]
         heard.setdefault(segment.speaker, []).extend((w.start, w.end) for w in segment.words)
     for guard in transcript.guards:
         heard.setdefault(guard.speaker, []).append((guard.start, guard.end))
-    accounted = {speaker: _union(spans) for speaker, spans in heard.items()}
+    accounted = {speaker: union(spans) for speaker, spans in heard.items()}
     spans = []
     for turn in turns:
         if turn.end - turn.start < SILENT_TURN_S:
             continue
-        if not _intersect([(turn.start, turn.end)], _near(accounted.get(turn.speaker, []), turn.start, turn.end)):
+        if not intersect([(turn.start, turn.end)], near(accounted.get(turn.speaker, []), turn.start, turn.end)):
             spans.append(ListenSpan(turn.start, turn.end, "speech without words"))
     return spans
 
@@ -206,14 +152,14 @@ def _lowest_role(transcript: Transcript) -> tuple[float | None, str | None]:
 def assess(transcript: Transcript, turns: list[Turn], unclear_below: float) -> QualityReport:
     """The quality report of `transcript`, given the diarized `turns` it was decoded from
     and the word probability under which a word counts as unclear."""
-    speech = _union((t.start, t.end) for t in turns)
+    speech = union((t.start, t.end) for t in turns)
     speech_by_speaker = {
-        speaker: _union((t.start, t.end) for t in turns if t.speaker == speaker)
+        speaker: union((t.start, t.end) for t in turns if t.speaker == speaker)
         for speaker in sorted({t.speaker for t in turns})
     }
     words = [w for s in transcript.segments for w in s.words]
-    speech_s = _length(speech)
-    transcribed_s = _length(_intersect(_union(s for seg in transcript.segments for s in _transcribed(seg)), speech))
+    speech_s = length(speech)
+    transcribed_s = length(intersect(union(s for seg in transcript.segments for s in _transcribed(seg)), speech))
     low = sum(w.probability < unclear_below for w in words)
     checks = sorted(
         _short_turns(turns) + _crossing_words(transcript.segments, speech_by_speaker), key=lambda c: (c.start, c.end)
