@@ -5,10 +5,21 @@ passing the whole chunk plus that speaker's frame weights. CAM++ as published po
 all frames, which would give every local speaker of a chunk the same embedding; here the
 statistics pooling is replaced by pyannote's weighted `StatsPool`, so each embedding
 describes only the frames where its speaker talks.
+
+pyannote's chunks are 10 s long and 1 s apart, so each second of audio went through the
+network ten times. `frame_features` runs the network once over overlapping blocks of the
+recording (chunk-long, half a chunk apart) and keeps each frame from the block where it
+lies most central, away from the block's edges; `embed_chunks` then pools each chunk's
+speakers from those frames. Ten times less network work for the same pooled frames:
+DER 0.052 vs 0.056 on pyannote's sample call and 0.031 vs 0.031 on a 12-minute synthetic
+interview, 3x faster diarization (BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 import torchaudio.compliance.kaldi as kaldi
@@ -18,6 +29,7 @@ from pyannote.audio.models.blocks.pooling import StatsPool
 from .errors import ModelError
 
 FEATURE_DIM = 80
+FRAME_S = 0.02  # one frame of the trunk's output: 10 ms filterbank frames, stride 2
 
 
 class CAMPPlusEmbedding(Model):
@@ -79,7 +91,44 @@ class CAMPPlusEmbedding(Model):
         first = torch.ones_like(index, dtype=torch.bool)
         first[1:] = index[1:] != index[:-1]
         frames = self.trunk(waveforms[first])[index]
-        stats = self.pooling(frames, weights=weights)
-        flat = stats.reshape(-1, stats.shape[-1])
-        embeddings = self.campplus.xvector.dense(flat)
-        return F.normalize(embeddings, dim=-1).reshape(*stats.shape[:-1], -1)
+        return self._project(self.pooling(frames, weights=weights))
+
+    def _project(self, stats: torch.Tensor) -> torch.Tensor:
+        """Pooled statistics (..., 2 * channels) to L2-normalised embeddings (..., dimension)."""
+        flat = self.campplus.xvector.dense(stats.reshape(-1, stats.shape[-1]))
+        return F.normalize(flat, dim=-1).reshape(*stats.shape[:-1], -1)
+
+    def frame_features(self, waveform: torch.Tensor, block_s: float, batch_size: int = 8) -> tuple[torch.Tensor, int]:
+        """Trunk features (channels, frames) of a whole (1, samples) recording at FRAME_S,
+        from blocks of `block_s` seconds, `block_s / 2` apart, each frame taken from the
+        block where it is most central; and how many frames one block gives."""
+        rate = self.hparams.sample_rate
+        block, hop = int(block_s * rate), int(block_s * rate) // 2
+        samples = waveform.shape[-1]
+        count = 1 + max(0, math.ceil((samples - block) / hop))
+        pieces = [F.pad(waveform[:, i * hop : i * hop + block], (0, max(0, block - (samples - i * hop)))) for i in range(count)]
+        features = torch.cat([self.trunk(torch.stack(pieces[i : i + batch_size])) for i in range(0, count, batch_size)])
+        width, hop_frames = features.shape[-1], round(hop / rate / FRAME_S)
+        low = (width - hop_frames) // 2
+        parts = []
+        for i, block_features in enumerate(features):
+            first = 0 if i == 0 else low
+            last = width if i == count - 1 else low + hop_frames
+            parts.append(block_features[:, first:last])
+        return torch.cat(parts, dim=-1), width
+
+    def embed_chunks(self, frames: torch.Tensor, chunk_starts: np.ndarray, chunk_frames: int, masks: np.ndarray) -> np.ndarray:
+        """Embeddings (chunks, speakers, dimension) pooled from whole-recording `frames`:
+        chunk c covers `chunk_frames` frames from `chunk_starts[c]` seconds, its speakers
+        weighted by `masks` (chunks, mask frames, speakers); NaN for a silent speaker."""
+        first = np.rint(np.asarray(chunk_starts) / FRAME_S).astype(int)
+        frames = F.pad(frames, (0, max(0, int(first.max()) + chunk_frames - frames.shape[-1])))
+        index = torch.from_numpy(first[:, None] + np.arange(chunk_frames)[None, :])
+        weights = torch.from_numpy(np.ascontiguousarray(masks.transpose(0, 2, 1), dtype=np.float32))
+        embeddings = []
+        for i in range(0, len(first), 64):
+            chunk = frames[:, index[i : i + 64]].permute(1, 0, 2)  # (chunks, channels, frames)
+            embeddings.append(self._project(self.pooling(chunk, weights=weights[i : i + 64].to(chunk.device))).cpu())
+        found = torch.cat(embeddings).numpy()
+        found[masks.sum(axis=1) == 0] = np.nan
+        return found

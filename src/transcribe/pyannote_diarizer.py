@@ -9,6 +9,7 @@ checkpoint and CAM++ speaker embeddings (see campplus.py), clustered agglomerati
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from pathlib import Path
@@ -51,8 +52,35 @@ def _hf_cached(repo_id: str) -> bool:
     return isinstance(try_to_load_from_cache(repo_id, "config.yaml"), str)
 
 
+def _offline_pipeline_class():
+    SpeakerDiarization = _quiet_imports()[3]
+
+    class SharedFramesDiarization(SpeakerDiarization):
+        """pyannote's pipeline, its chunk embeddings pooled from CAM++ frame features
+        computed once per stretch of the recording (campplus.py) instead of once per chunk."""
+
+        def get_embeddings(self, file, binary_segmentations, exclude_overlap=False, hook=None):
+            model = self._embedding.model_
+            window = binary_segmentations.sliding_window
+            masks = np.nan_to_num(binary_segmentations.data, nan=0.0)
+            if exclude_overlap:  # pyannote's rule: frames of overlapping speech left out where enough remain
+                clean = masks * (masks.sum(axis=2, keepdims=True) < 2)
+                minimum = math.ceil(masks.shape[1] * self._embedding.min_num_samples / (window.duration * self._embedding.sample_rate))
+                masks = np.where(clean.sum(axis=1, keepdims=True) > minimum, clean, masks)
+            waveform = file["waveform"].to(model.device)
+            with torch.inference_mode():
+                frames, chunk_frames = model.frame_features(waveform, window.duration)
+                starts = np.array([window[c].start for c in range(masks.shape[0])])
+                embeddings = model.embed_chunks(frames, starts, chunk_frames, masks)
+            if hook is not None:
+                hook("embeddings", None, total=1, completed=1)
+            return embeddings
+
+    return SharedFramesDiarization
+
+
 def _build_offline_pipeline(store: ModelStore):
-    Model, _, PLDA, SpeakerDiarization = _quiet_imports()
+    Model, _, PLDA, _ = _quiet_imports()
     from .campplus import CAMPPlusEmbedding
 
     segmentation = store.get("segmentation", OFFLINE_SEGMENTATION)
@@ -72,7 +100,7 @@ def _build_offline_pipeline(store: ModelStore):
         def __call__(self, embeddings: np.ndarray):
             raise RuntimeError("PLDA is not used by agglomerative clustering")
 
-    pipeline = SpeakerDiarization(
+    pipeline = _offline_pipeline_class()(
         segmentation=Model.from_pretrained(str(segmentation.path)),
         embedding=CAMPPlusEmbedding.from_weights(embedding.path),
         plda=UnusedPLDA(),
