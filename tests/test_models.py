@@ -13,7 +13,7 @@ import torch
 from transcribe.errors import ModelError
 from transcribe.model_import import import_whisper
 from transcribe.model_store import ModelStore
-from transcribe.whisper_asr import load_whisper
+from transcribe.whisper_models import load_whisper
 from transcribe.whisper_import import convert, hf_to_whisper_name
 
 

@@ -1,0 +1,100 @@
+"""Whisper models by name: from the local store, whisper's cache, a checkpoint path or the
+Hugging Face Hub (hub_whisper.py), and the device they run on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+import whisper
+
+from .errors import ModelError, SettingsError
+from .hub_whisper import SHORT_NAMES, hub_repo, load_from_hub
+from .model_store import ModelStore, StoredModel
+from .offline import downloads_allowed
+from .transcript import ModelInfo
+
+# Tried in order when --model is "auto".
+AUTO_MODELS = {"cuda": ("turbo", "large-v3", "base"), "cpu": ("base", "small", "tiny")}
+
+
+def whisper_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
+
+
+def _official_cache_file(name: str) -> Path:
+    return whisper_cache_dir() / os.path.basename(whisper._MODELS[name])
+
+
+def _official_sha256(name: str) -> str:
+    return whisper._MODELS[name].split("/")[-2]
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise SettingsError(f"unknown device '{device}' (expected auto, cpu or cuda)")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SettingsError("--device cuda was asked for but no CUDA GPU is available")
+    return device
+
+
+def _available(spec: str, store: ModelStore) -> bool:
+    if store.get("whisper", spec):
+        return True
+    return spec in whisper._MODELS and _official_cache_file(spec).is_file()
+
+
+def _apply_alignment_heads(model: whisper.Whisper, heads: list[list[int]] | None) -> None:
+    if not heads:
+        return
+    mask = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
+    for layer, head in heads:
+        mask[layer, head] = True
+    model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
+
+
+def load_whisper(spec: str, device: str, store: ModelStore | None = None) -> tuple[whisper.Whisper, ModelInfo]:
+    """Load a Whisper model by store name, official name (cache) or checkpoint path."""
+    store = store or ModelStore()
+    if spec == "auto":
+        base = "cuda" if device.startswith("cuda") else "cpu"
+        candidates = AUTO_MODELS[base]
+        found = next((c for c in candidates if _available(c, store)), None)
+        if found is None:
+            raise ModelError(
+                f"no Whisper model is installed (looked for {', '.join(candidates)}): run ./setup.sh, "
+                "import one with `transcribe models import`, or pass --model NAME --allow-download"
+            )
+        spec = found
+
+    stored = store.get("whisper", spec)
+    path = Path(spec).expanduser()
+    if stored is not None:
+        return _load_stored(stored, device), ModelInfo("asr", spec, "store", stored.sha256)
+    if path.is_file():
+        from .audio import file_sha256
+
+        return whisper.load_model(str(path), device=device), ModelInfo("asr", path.name, "path", file_sha256(path))
+    if spec in whisper._MODELS:
+        if not _official_cache_file(spec).is_file() and not downloads_allowed():
+            raise ModelError(
+                f"Whisper model '{spec}' is not downloaded and downloads are off: pass --allow-download "
+                "once, or import a local copy with `transcribe models import`"
+            )
+        model = whisper.load_model(spec, device=device, download_root=str(whisper_cache_dir()))
+        return model, ModelInfo("asr", spec, "whisper-cache", _official_sha256(spec))
+    repo = hub_repo(spec)
+    if repo is not None:
+        stored = load_from_hub(store, repo)
+        return _load_stored(stored, device), ModelInfo("asr", repo, "hf-cache", stored.sha256)
+    known = sorted({m.name for m in store.list("whisper")} | set(whisper.available_models()) | set(SHORT_NAMES))
+    raise ModelError(f"unknown Whisper model '{spec}' (known: {', '.join(known)}, or a Hugging Face name owner/model)")
+
+
+def _load_stored(stored: StoredModel, device: str) -> whisper.Whisper:
+    model = whisper.load_model(str(stored.path), device=device)
+    _apply_alignment_heads(model, stored.meta.get("alignment_heads"))
+    return model
