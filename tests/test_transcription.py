@@ -11,8 +11,6 @@ import sys
 import pytest
 
 from transcribe.audio import load_audio
-from transcribe.chunking import cut, plan_chunks
-from transcribe.diarization import SpeakerCount, diarize
 from transcribe.metrics import normalize, speaker_attributed_wer, wer, words_by_speaker
 from transcribe.transcript import Transcript
 
@@ -28,7 +26,9 @@ def test_sample_call_words_are_right(sample_transcript, sample_reference):
         words_by_speaker((s.speaker, s.text) for s in sample_transcript.segments),
     )
     print(f"\nsample.wav: WER {plain:.3f}, speaker-attributed WER {attributed:.3f}")
-    assert plain <= 0.20
+    # Whisper base measured 0.126 / 0.161; per-turn chunks with greedy decoding gave
+    # 0.161 / 0.184, plain whisper.transcribe 0.55-0.64 (it loops on this call)
+    assert plain <= 0.15
     assert attributed - plain <= 0.05
     assert sample_transcript.language == "en"
     assert len(sample_transcript.speakers) == 2
@@ -60,6 +60,7 @@ def test_transcript_records_what_made_it(sample_transcript, sample_wav):
     assert all(m.sha256 and len(m.sha256) == 64 for m in provenance.models)
     assert provenance.settings["diarization_method"] == "pyannote"
     assert set(provenance.timings) >= {"decode_audio", "diarization", "transcription"}
+    assert provenance.settings["windows"] == 1 and provenance.settings["beam_size"] == 5  # 23 s of speech: one window
     again = Transcript.from_dict(json.loads(json.dumps(sample_transcript.to_dict())))
     assert again == sample_transcript
 
@@ -85,30 +86,17 @@ def test_stereo_call_each_turn_has_the_right_speaker(pipeline, stereo_call):
     assert attributed - plain <= 0.01
 
 
-def test_batched_decoding_gives_the_same_words_as_one_chunk_at_a_time(pipeline, sample_wav):
-    audio = load_audio(sample_wav)
-    diarization = diarize(audio, "auto", SpeakerCount(), pipeline.diarizer)
-    chunks = [cut(c, audio.samples, audio.sample_rate) for c in plan_chunks(diarization.turns, audio.samples, 16000)]
-    assert len(chunks) >= 4
-    batched = pipeline.asr.transcribe_batch(chunks, "en")
-    alone = [pipeline.asr.transcribe_batch([chunk], "en")[0] for chunk in chunks]
-    batched_words = normalize(" ".join(r.text for r in batched))
-    alone_words = normalize(" ".join(r.text for r in alone))
-    from transcribe.metrics import edit_distance
-
-    differences = edit_distance(alone_words, batched_words)
-    assert differences <= max(1, 0.03 * len(alone_words)), (batched_words, alone_words)
-    for b, a in zip(batched, alone):  # word timings agree too
-        if b.text == a.text and b.words:
-            assert abs(b.words[0].start - a.words[0].start) < 0.2
-
-
 def test_language_detection_only_answers_allowed_languages(pipeline, sample_wav):
+    from transcribe.asr import Region
+    from transcribe.languages import fold_probabilities
+
     audio = load_audio(sample_wav)
-    features = pipeline.asr.encode([audio.samples[0][6 * 16000 : 28 * 16000]])
-    [probs] = pipeline.asr.detect_languages(features, ["en", "no"])
+    encoded = pipeline.asr.encode([audio.samples[0][6 * 16000 : 28 * 16000]])
+    [detected] = pipeline.asr.detect_languages(encoded, [Region(0, 0.0, 22.0)])
+    assert max(detected, key=detected.get) == "en" and len(detected) == 99  # every language Whisper knows
+    probs = fold_probabilities(detected, ["en", "no"])
     assert max(probs, key=probs.get) == "en" and set(probs) == {"en", "no"}
-    [probs] = pipeline.asr.detect_languages(features, ["de", "no"])
+    probs = fold_probabilities(detected, ["de", "no"])
     assert set(probs) == {"de", "no"} and abs(sum(probs.values()) - 1) < 1e-6
 
 

@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--language", default="auto", help="language of the interview, e.g. en or no (default: auto-detect among --languages)")
     run.add_argument("--languages", default="en,no", help="languages the study allows; detection picks only among these, per recording and per turn (default: en,no; add nn to keep Nynorsk apart)")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    run.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
+                     help="Whisper's precision: auto is fp16 on a GPU and fp32 on a CPU")
     run.add_argument("--diarization", default="auto", choices=["auto", "pyannote", "channels", "none"],
                      help="who spoke when: channels splits a stereo call by channel; auto picks channels for such calls, else pyannote")
     run.add_argument("--diarization-model", default="auto",
@@ -74,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="roles of a stereo call's channels, e.g. left=interviewer (exact; otherwise roles come from who asks questions)")
     run.add_argument("--voices", default="auto", metavar="NAMES",
                      help="enrolled voices to recognise (see `transcribe voices`): auto (all whose role is in --roles), none, or comma-separated names")
-    run.add_argument("--batch-size", type=_positive_int, help="chunks decoded together (default: 16 on GPU, 4 on CPU)")
+    run.add_argument("--batch-size", type=_positive_int, help="30 s windows decoded together (default: 16 on GPU, 4 on CPU)")
+    run.add_argument("--beam-size", type=_positive_int, default=5, help="beams searched per window; 1 decodes greedily (faster, less accurate; default: 5)")
     run.add_argument("--allow-download", action="store_true", help="allow fetching models from the internet (uses HF_TOKEN for pyannote)")
     run.add_argument("--force", action="store_true", help="transcribe again even if a transcript exists")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress display")
@@ -145,10 +148,12 @@ def _run(args: argparse.Namespace) -> int:
         language=args.language,
         languages=args.languages,
         device=args.device,
+        precision=args.precision,
         diarization=args.diarization,
         diarization_model=args.diarization_model,
         speakers=SpeakerCount(args.speakers, args.min_speakers, args.max_speakers),
         batch_size=args.batch_size,
+        beam_size=args.beam_size,
         style=args.style,
         pause=args.pause,
         terms=[t.strip() for t in args.terms.split(",") if t.strip()],
@@ -192,7 +197,7 @@ def _models(args: argparse.Namespace) -> int:
 
     import whisper
 
-    from .whisper_asr import _official_cache_file
+    from .whisper_models import _official_cache_file
 
     print(f"model store: {store.root}")
     for model in store.list():
@@ -209,7 +214,7 @@ def _voices(args: argparse.Namespace) -> int:
     store = ModelStore()
     voices = VoiceStore.beside(store)
     if args.voices_command == "enroll":
-        from .whisper_asr import resolve_device
+        from .whisper_models import resolve_device
 
         voice = enrol(store, args.name, args.clip, args.role, args.replace, resolve_device(args.device))
         print(f"enrolled voice '{voice.name}' (role {voice.role}) from {voice.seconds:.1f} s of speech in {voices.root}")

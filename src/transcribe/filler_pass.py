@@ -13,6 +13,11 @@ Each such island is decoded again on its own, with the filler prompt. Whisper, h
 only the island, writes the hesitation it smoothed over in context; the island becomes a
 filler when what it writes is nothing but fillers. Anything else (a real word, nothing at
 all) leaves the transcript as it was: this pass only ever adds fillers, never words.
+
+An encoder pass costs the same for 0.3 s as for 30 s, so islands are packed into shared
+windows, ISLAND_SPACING_S of silence apart, and each is decoded from its own stretch of
+the shared encoding (the decoder attends to that stretch alone). On the English filler
+interview this finds the fillers that one encoder pass per island finds, 5x faster.
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ MAX_ISLAND_S = 1.5
 ISLAND_PAD_S = 0.1
 # A word overlapping an island by less than this does not account for it (timing slop).
 MIN_OVERLAP_S = 0.03
+# Silence between islands packed into one window, and the most audio one window takes.
+ISLAND_SPACING_S = 1.0
+PACKED_WINDOW_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,43 @@ def islands(signal: np.ndarray, sample_rate: int, floor_db: float) -> list[Islan
     """Stretches of `signal` louder than the noise floor, split at silences of ISLAND_GAP_S."""
     active = frame_energies_db(signal[None, :], sample_rate)[0] > floor_db + FLOOR_MARGIN_DB
     return [Island(a.start, a.end) for a in frames_to_activity(active, min_gap_s=ISLAND_GAP_S, min_speech_s=MIN_ISLAND_S)]
+
+
+@dataclass(frozen=True)
+class Placement:
+    row: int  # which packed window
+    start: float  # seconds in it
+    end: float
+
+
+def island_audio(signal: np.ndarray, island: Island, sample_rate: int = 16_000) -> np.ndarray:
+    """The island's audio with ISLAND_PAD_S around it."""
+    return signal[int(max(0.0, island.start - ISLAND_PAD_S) * sample_rate) : int((island.end + ISLAND_PAD_S) * sample_rate)]
+
+
+def pack_islands(clips: list[np.ndarray], sample_rate: int) -> tuple[list[np.ndarray], list[Placement]]:
+    """The clips laid into windows of at most PACKED_WINDOW_S, ISLAND_SPACING_S apart;
+    where each clip went, in order."""
+    windows: list[list[tuple[float, np.ndarray]]] = [[]]
+    placed: list[Placement] = []
+    cursor = 0.0
+    for clip in clips:
+        seconds = len(clip) / sample_rate
+        if windows[-1] and cursor + seconds > PACKED_WINDOW_S:
+            windows.append([])
+            cursor = 0.0
+        windows[-1].append((cursor, clip))
+        placed.append(Placement(len(windows) - 1, cursor, cursor + seconds))
+        cursor += seconds + ISLAND_SPACING_S
+    audio = []
+    for window in windows:
+        length = max((int(round(start * sample_rate)) + len(clip) for start, clip in window), default=0)
+        signal = np.zeros(length, dtype=np.float32)
+        for start, clip in window:
+            at = int(round(start * sample_rate))
+            signal[at : at + len(clip)] = clip
+        audio.append(signal)
+    return (audio if clips else []), placed
 
 
 def _overlap(word: Word, island: Island) -> float:

@@ -48,7 +48,7 @@ def parse_language_list(text: str) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
-def _reported(code: str, allowed: list[str]) -> str | None:
+def counted_as(code: str, allowed: list[str]) -> str | None:
     """The allowed code Whisper's `code` counts as: Norwegian variants count as whichever
     Norwegian the study allows (both kept apart when it allows both)."""
     if code in allowed:
@@ -62,13 +62,19 @@ def fold_probabilities(probs: dict[str, float], allowed: list[str]) -> dict[str,
     """Whisper's per-language probabilities restricted to `allowed` and renormalised."""
     folded: dict[str, float] = {code: 0.0 for code in allowed}
     for code, p in probs.items():
-        reported = _reported(code, allowed)
+        reported = counted_as(code, allowed)
         if reported is not None:
             folded[reported] += p
     total = sum(folded.values())
     if total > 0:
         folded = {code: p / total for code, p in folded.items()}
     return folded
+
+
+def share_of(probs: dict[str, float], language: str) -> float:
+    """The detector's probability of `language`, its variants counted in (Bokmål and
+    Nynorsk both count for Norwegian)."""
+    return sum(p for code, p in probs.items() if counted_as(code, [language]) == language)
 
 
 def mean_by_language(per_chunk: list[dict[str, float]]) -> dict[str, float]:

@@ -8,34 +8,29 @@ and resuming).
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
-
-import numpy as np
+from typing import Callable
 
 from . import __version__
-from .audio import SAMPLE_RATE, Audio, file_sha256, load_audio
-from .chunking import Chunk, cut, plan_chunks
-from .conventions import Conventions, decoding_prompt
-from .filler_pass import ISLAND_PAD_S, filler_word, insert_filler, islands, unexplained
+from .asr import ASRBackend
+from .attribution import SpeakerTimeline, guard_events, segments_of
+from .audio import Audio, file_sha256, load_audio
+from .conventions import Conventions
 from .diarization import MODES, Diarization, SpeakerCount, diarize, mark_overlapping, overlapping_speech
 from .errors import SettingsError, TranscribeError
-from .languages import decide, mean_by_language, needs_decoding, normalize_language, parse_language_list, switch_candidate
+from .languages import normalize_language, parse_language_list
 from .model_store import ModelStore
-from .roles import assign_roles, parse_channel_map, parse_roles
 from .outputs import output_paths, read_transcript, write_transcript
 from .quality import assess
-from .speech_activity import frame_energies_db, is_silent, noise_floor_db
-from .transcript import GuardEvent, ModelInfo, Overlap, Provenance, Segment, Transcript, Word
+from .roles import assign_roles, parse_channel_map, parse_roles
+from .speech_activity import is_silent
+from .transcript import GuardEvent, ModelInfo, Overlap, Provenance, Segment, Transcript
+from .transcription import TranscriptionOptions, TranscriptionResult, Transcriber
 from .voices import VoiceMatch, match, select_voices, speaker_speech
-
-if TYPE_CHECKING:
-    from .whisper_asr import ChunkResult
-
-# How many chunks (the longest ones) language detection listens to.
-LANGUAGE_PROBE_CHUNKS = 3
+from .windows import Window, plan_windows
 
 Progress = Callable[[str, float], None]
 
@@ -46,10 +41,12 @@ class Settings:
     language: str = "auto"
     languages: str = "en,no"
     device: str = "auto"
+    precision: str = "auto"  # fp16 on a GPU, fp32 on a CPU; or fp32, fp16, bf16
     diarization: str = "auto"
     diarization_model: str = "auto"
     speakers: SpeakerCount = field(default_factory=SpeakerCount)
     batch_size: int | None = None  # None: 16 on a GPU, 4 on a CPU
+    beam_size: int = 5  # 1: greedy decoding
     style: str = "verbatim"
     pause: float = 1.0  # pauses this long or longer are written in seconds
     terms: list[str] = field(default_factory=list)  # the study's own words, to bias decoding
@@ -67,15 +64,21 @@ class Settings:
         allowed = parse_language_list(self.languages)
         if self.language != "auto" and normalize_language(self.language) not in allowed:
             raise SettingsError(f"--language {self.language} is not among --languages {self.languages}")
+        if self.precision not in ("auto", "fp32", "fp16", "bf16"):
+            raise SettingsError(f"unknown precision '{self.precision}' (expected auto, fp32, fp16 or bf16)")
         if self.batch_size is not None and self.batch_size < 1:
             raise SettingsError("--batch-size must be at least 1")
+        if self.beam_size < 1:
+            raise SettingsError("--beam-size must be at least 1")
         self.conventions  # noqa: B018 - validates style and pause
         parse_channel_map(self.channel_map, parse_roles(self.roles))
 
 
 class Pipeline:
+    """The conductor: one line per stage. Models load on first use, once per Pipeline."""
+
     def __init__(self, settings: Settings, store: ModelStore | None = None, progress: Progress | None = None):
-        from .whisper_asr import resolve_device
+        from .whisper_models import resolve_device
 
         settings.validate()
         self.settings = settings
@@ -84,8 +87,7 @@ class Pipeline:
         self.allowed_languages = parse_language_list(settings.languages)
         self.batch_size = settings.batch_size or (16 if self.device.startswith("cuda") else 4)
         self.progress = progress or (lambda stage, fraction: None)
-        self._asr = None
-        self._asr_info: ModelInfo | None = None
+        self._asr: ASRBackend | None = None
         self._diarizer = None
         self._speech_detector = None
         self._voice_embedder = None
@@ -94,12 +96,14 @@ class Pipeline:
         self.voices = select_voices(self.store, settings.voices, self.roles)
 
     @property
-    def asr(self):
+    def asr(self) -> ASRBackend:
         if self._asr is None:
-            from .whisper_asr import WhisperTranscriber, load_whisper
+            from .whisper_backend import WhisperBackend
+            from .whisper_models import load_whisper
 
-            model, self._asr_info = load_whisper(self.settings.model, self.device, self.store)
-            self._asr = WhisperTranscriber(model, self.device)
+            model, info = load_whisper(self.settings.model, self.device, self.store)
+            precision = None if self.settings.precision == "auto" else self.settings.precision
+            self._asr = WhisperBackend(model, info, self.device, precision)
         return self._asr
 
     def diarizer(self):
@@ -116,6 +120,18 @@ class Pipeline:
             self._speech_detector = SpeechDetector(self.store, self.device)
         return self._speech_detector
 
+    def transcriber(self) -> Transcriber:
+        language = self.settings.language
+        options = TranscriptionOptions(
+            language=language if language == "auto" else normalize_language(language),
+            allowed=tuple(self.allowed_languages),
+            terms=tuple(self.settings.terms),
+            verbatim=self.settings.style == "verbatim",
+            batch_size=self.batch_size,
+            beam_size=self.settings.beam_size,
+        )
+        return Transcriber(self.asr, options, progress=lambda fraction: self.progress("transcription", fraction))
+
     def _match_voices(self, audio: Audio, diarization: Diarization) -> tuple[dict[str, VoiceMatch], ModelInfo | None]:
         """Which diarized speakers are enrolled voices (speakers the channel map labels are
         left out: the map is exact)."""
@@ -131,178 +147,73 @@ class Pipeline:
         embeddings = {speaker: self._voice_embedder(samples) for speaker, samples in speech.items()}
         return match(embeddings, self.voices), self._voice_embedder.info
 
-    def _language(self, audio: Audio, chunks: list[Chunk]) -> tuple[str, dict[str, dict[str, float]]]:
-        """The recording's language, from its longest chunks, and the evidence: the
-        detector's average probabilities and, where it was unsure, each language's average
-        token log-probability when decoded in it (see languages.py)."""
-        if self.settings.language != "auto":
-            return normalize_language(self.settings.language), {}
-        probe = sorted(chunks, key=lambda c: c.duration, reverse=True)[:LANGUAGE_PROBE_CHUNKS]
-        features = self.asr.encode([cut(c, audio.samples, audio.sample_rate) for c in probe])
-        evidence = {"probabilities": mean_by_language(self.asr.detect_languages(features, self.allowed_languages))}
-        if needs_decoding(evidence["probabilities"]):
-            evidence["decoding_logprob"] = mean_by_language(self.asr.decode_logprobs(features, list(evidence["probabilities"])))
-        return decide(evidence["probabilities"], evidence.get("decoding_logprob")), evidence
-
-    @staticmethod
-    def _noise_floors(audio: Audio) -> dict[int | None, float]:
-        """Noise floor (dB) of each channel, and of the mix under the key None."""
-        mix = audio.samples.mean(axis=0, keepdims=True)
-        floors = noise_floor_db(frame_energies_db(np.concatenate([audio.samples, mix]), audio.sample_rate))
-        return {**{c: float(f) for c, f in enumerate(floors[:-1])}, None: float(floors[-1])}
-
-    def _recover_fillers(
-        self,
-        chunks: list[Chunk],
-        pieces: list[np.ndarray],
-        results: list[ChunkResult],
-        words: list[list[Word]],
-        languages: list[str],
-        floors: dict[int | None, float],
-    ) -> list[list[Word]]:
-        """Decode each island of sound that no word accounts for on its own; keep the
-        fillers found (see filler_pass). Chunks whose text a guard removed are skipped:
-        their sound was judged not to be speech."""
-        wanted: dict[str, list] = {}  # language -> [(chunk index, island)]
-        for index, (chunk, piece, result) in enumerate(zip(chunks, pieces, results)):
-            if result.guard in ("no-speech", "unreliable"):
-                continue
-            found = islands(piece, SAMPLE_RATE, floors[chunk.channel])
-            wanted.setdefault(languages[index], []).extend((index, island) for island in unexplained(found, words[index]))
-        for language, language_wanted in wanted.items():
-            prompt = decoding_prompt(self.settings.terms, fillers_in=language)
-            for first in range(0, len(language_wanted), self.batch_size):
-                group = language_wanted[first : first + self.batch_size]
-                clips = [
-                    pieces[i][int(max(0.0, island.start - ISLAND_PAD_S) * SAMPLE_RATE) : int((island.end + ISLAND_PAD_S) * SAMPLE_RATE)]
-                    for i, island in group
-                ]
-                # greedy only: sampling hotter cannot turn a murmur into a better filler
-                decoded = self.asr.transcribe_batch(clips, language, prompt=prompt, fallback=False)
-                for (index, island), found in zip(group, decoded):
-                    filler = filler_word(found.text) if not found.guard else None
-                    if filler is None:
-                        continue
-                    probability = float(np.mean([w.probability for w in found.words])) if found.words else 0.5
-                    words[index] = insert_filler(words[index], Word(island.start, island.end, filler, probability))
-                    results[index].text = " ".join(w.text for w in words[index])
-        return words
-
-    def _chunk_languages(self, chunks: list[Chunk], features, language: str) -> list[str]:
-        """Each chunk's language: the recording's, unless the detector is sure a turn is in
-        another allowed language and decoding agrees (see languages.py)."""
-        languages = [language] * len(chunks)
-        if self.settings.language != "auto" or len(self.allowed_languages) < 2 or not self.asr.multilingual:
-            return languages
-        probs = self.asr.detect_languages(features, self.allowed_languages)
-        candidates = {i: other for i, (c, p) in enumerate(zip(chunks, probs)) if (other := switch_candidate(p, language, c.duration))}
-        if candidates:
-            indices = list(candidates)
-            for index, logprobs in zip(indices, self.asr.decode_logprobs(features[indices], self.allowed_languages)):
-                if logprobs[candidates[index]] > logprobs[language]:
-                    languages[index] = candidates[index]
-        return languages
-
-    def _decode(
-        self, audio: Audio, chunks: list[Chunk], language: str
-    ) -> tuple[list[Segment], list[GuardEvent]]:
-        segments, guards = [], []
-        prompt = decoding_prompt(self.settings.terms)
-        floors = self._noise_floors(audio)
-        for first in range(0, len(chunks), self.batch_size):
-            batch = chunks[first : first + self.batch_size]
-            pieces = [cut(c, audio.samples, audio.sample_rate) for c in batch]
-            features = self.asr.encode(pieces)
-            languages = self._chunk_languages(batch, features, language)
-            results = self.asr.transcribe_batch(pieces, languages, prompt=prompt, features=features)
-            # chunk-relative words, with the hesitations Whisper smoothed over put back
-            words = [[Word(w.start, w.end, w.word.strip(), w.probability) for w in r.words] for r in results]
-            if self.settings.style == "verbatim":
-                words = self._recover_fillers(batch, pieces, results, words, languages, floors)
-            for chunk, result, chunk_words, chunk_language in zip(batch, results, words, languages):
-                if result.guard:
-                    guards.append(GuardEvent(result.guard, round(chunk.start, 3), round(chunk.end, 3), chunk.speaker))
-                if not result.text:
-                    continue
-                absolute = [
-                    Word(round(chunk.start + w.start, 3), round(chunk.start + w.end, 3), w.text, round(w.probability, 4))
-                    for w in chunk_words
-                ]
-                segments.append(
-                    Segment(
-                        start=absolute[0].start if absolute else round(chunk.start, 3),
-                        end=absolute[-1].end if absolute else round(chunk.end, 3),
-                        speaker=chunk.speaker,
-                        text=result.text,
-                        words=absolute,
-                        language=chunk_language,
-                        avg_logprob=round(result.avg_logprob, 4),
-                        no_speech_prob=round(result.no_speech_prob, 4),
-                        temperature=result.temperature,
-                    )
-                )
-            self.progress("transcription", min(1.0, (first + len(batch)) / len(chunks)))
-        return sorted(segments, key=lambda s: (s.start, s.end)), guards
+    def _diarize(self, audio: Audio) -> Diarization:
+        return diarize(
+            audio,
+            self.settings.diarization,
+            self.settings.speakers,
+            self.diarizer,
+            progress=lambda fraction: self.progress("diarization", fraction),
+            speech_detector=self.speech_detector,
+        )
 
     def transcribe(self, path: str | Path) -> Transcript:
         timings: dict[str, float] = {}
-        clock = time.perf_counter()
-        audio = load_audio(path)
-        timings["decode_audio"] = time.perf_counter() - clock
+        clock = _Clock(timings)
+        with clock("decode_audio"):
+            audio = load_audio(path)
         warnings = list(audio.warnings)
         models: list[ModelInfo] = []
-        language, language_evidence = None, {}
+        result = TranscriptionResult([], None)
         voice_matches: dict[str, VoiceMatch] = {}
         diarization = Diarization(turns=[], speakers=[], method="none")
         segments: list[Segment] = []
         guards: list[GuardEvent] = []
         overlaps: list[Overlap] = []
+        windows: list[Window] = []
 
         if is_silent(audio.samples, audio.sample_rate):
             warnings.append("the recording is silent: there is no speech to transcribe")
         else:
-            clock = time.perf_counter()
-            diarization = diarize(
-                audio,
-                self.settings.diarization,
-                self.settings.speakers,
-                self.diarizer,
-                progress=lambda fraction: self.progress("diarization", fraction),
-                speech_detector=self.speech_detector,
-            )
-            timings["diarization"] = time.perf_counter() - clock
+            with clock("diarization"):
+                diarization = self._diarize(audio)
             warnings.extend(diarization.warnings)
             if diarization.method == "pyannote":
                 models.extend(self.diarizer().models)
             elif self._speech_detector is not None and self._speech_detector.available:
                 models.append(self._speech_detector.model)
-            chunks = plan_chunks(diarization.turns, audio.samples, audio.sample_rate)
-            if not chunks:
+            windows = plan_windows(diarization.turns, audio.samples, audio.sample_rate)
+            if not windows:
                 warnings.append("no speech was detected in the recording")
             else:
-                clock = time.perf_counter()
-                language, language_evidence = self._language(audio, chunks)
-                segments, guards = self._decode(audio, chunks, language)
+                with clock("transcription"):
+                    result = self.transcriber()(audio, windows, diarization.turns)
                 overlaps = overlapping_speech(diarization.regions)
+                timeline = SpeakerTimeline(diarization.turns)
+                segments = sorted((s for t in result.texts for s in segments_of(t, timeline)), key=lambda s: (s.start, s.end))
+                guards = [g for t in result.texts for g in guard_events(t, timeline)]
                 mark_overlapping(segments, overlaps)
-                timings["transcription"] = time.perf_counter() - clock
-                models.append(self._asr_info)
-            clock = time.perf_counter()
-            voice_matches, voice_model = self._match_voices(audio, diarization)
-            if voice_model is not None:
-                timings["voices"] = time.perf_counter() - clock
+                models.append(self.asr.info)
+            with clock("voices"):
+                voice_matches, voice_model = self._match_voices(audio, diarization)
+            if voice_model is None:
+                timings.pop("voices")
+            else:
                 models.append(voice_model)
 
         settings = asdict(self.settings)
         settings.update(
             device=self.device,
             batch_size=self.batch_size,
+            precision=self._asr.precision if self._asr is not None else None,
             diarization_method=diarization.method,
-            language_detection={kind: {k: round(v, 4) for k, v in values.items()} for kind, values in language_evidence.items()},
+            windows=len(windows),
+            fallback_windows=result.fallback_windows,
+            language_detection={kind: {k: round(v, 4) for k, v in values.items()} for kind, values in result.evidence.items()},
         )
         transcript = Transcript(
             recording=audio.recording,
-            language=language,
+            language=result.language,
             speakers=diarization.speakers,
             segments=segments,
             provenance=Provenance(
@@ -321,6 +232,21 @@ class Pipeline:
         assign_roles(transcript, self.roles, self.channel_map, voice_matches)
         transcript.quality = assess(transcript, diarization.turns, self.settings.conventions.unclear_below)
         return transcript
+
+
+class _Clock:
+    """`with clock("stage"):` adds the stage's wall time to `timings`."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings = timings
+
+    @contextmanager
+    def __call__(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
 
 @dataclass

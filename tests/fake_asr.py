@@ -1,0 +1,132 @@
+"""A fake ASR backend that knows what was said when, for testing the transcription stage
+in milliseconds without Whisper.
+
+The trick: the test recording's samples are a ramp, each sample holding its own time
+(seconds / 1000), so any window of it tells the fake which stretch of the recording it
+holds, however the stage cut, packed and shifted it. The fake then "hears" the script's
+lines in that stretch: in the line's own language it writes the words; asked for another
+language it translates (writes "translated"), less probably; an unreadable line always
+comes out as a loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from transcribe.asr import Hypothesis, Region
+from transcribe.audio import SAMPLE_RATE, Audio
+from transcribe.transcript import ModelInfo, Recording, Word
+
+LANGUAGES = ("en", "no", "nn", "de", "es", "fi")
+WORD_S = 0.4  # each word of a line takes this long
+
+
+@dataclass
+class Line:
+    start: float
+    speaker: str
+    text: str
+    language: str = "en"
+    readable: bool = True
+
+    @property
+    def end(self) -> float:
+        return self.start + WORD_S * len(self.text.split())
+
+    def words(self) -> list[tuple[float, float, str]]:
+        return [(self.start + i * WORD_S, self.start + (i + 1) * WORD_S - 0.05, w) for i, w in enumerate(self.text.split())]
+
+
+def ramp_audio(seconds: float) -> Audio:
+    samples = (np.arange(int(seconds * SAMPLE_RATE), dtype=np.float64) / SAMPLE_RATE / 1000).astype(np.float32)[None, :]
+    return Audio(samples, Recording("fake.wav", "0" * 64, seconds, 1, SAMPLE_RATE))
+
+
+@dataclass
+class FakeEncoded:
+    clips: list[np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def source(self, row: int, t: float) -> float:
+        """Recording time of window time `t` in window `row`."""
+        clip = self.clips[row]
+        index = min(len(clip) - 1, max(0, int(t * SAMPLE_RATE)))
+        return float(clip[index]) * 1000 if len(clip) else 0.0
+
+    def window_time(self, row: int, source: float) -> float:
+        return float(np.searchsorted(self.clips[row].astype(np.float64) * 1000, source)) / SAMPLE_RATE
+
+
+@dataclass
+class FakeBackend:
+    script: list[Line]
+    multilingual: bool = True
+    info: ModelInfo = field(default_factory=lambda: ModelInfo("asr", "fake", "test"))
+    calls: list[tuple[str, int, float]] = field(default_factory=list)  # (what, rows, temperature)
+    encoded_rows: list[int] = field(default_factory=list)
+
+    def encode(self, clips):
+        self.encoded_rows.append(len(clips))
+        return FakeEncoded([np.asarray(c) for c in clips])
+
+    def _heard(self, encoded: FakeEncoded, region: Region) -> list[tuple[Line, float, float, str]]:
+        clip = encoded.clips[region.row]
+        a = int(region.start * SAMPLE_RATE)
+        b = min(len(clip), int(region.end * SAMPLE_RATE))
+        if b <= a:
+            return []
+        times = clip[a:b].astype(np.float64) * 1000
+        heard = []
+        for line in self.script:
+            for start, end, word in line.words():
+                middle = (start + end) / 2
+                if ((times >= start) & (times <= end)).any() and times.min() <= middle <= times.max():
+                    heard.append((line, start, end, word))
+        return heard
+
+    def detect_languages(self, encoded, regions):
+        self.calls.append(("detect", len(regions), 0.0))
+        found = []
+        for region in regions:
+            heard = self._heard(encoded, region)
+            languages = [line.language for line, *_ in heard] or ["en"]
+            main = max(set(languages), key=languages.count)
+            found.append({code: (0.95 if code == main else 0.05 / (len(LANGUAGES) - 1)) for code in LANGUAGES})
+        return found
+
+    def decode(self, encoded, regions, languages, max_tokens, prompt=None, temperature=0.0, best_of=1, beam_size=1):
+        self.calls.append(("decode", len(regions), temperature))
+        hypotheses = []
+        for region, language, limit in zip(regions, languages, max_tokens):
+            heard = self._heard(encoded, region)
+            if any(not line.readable for line, *_ in heard):
+                hypotheses.append(Hypothesis([7] * limit, "so so so so so", -0.2, 0.1, 4.0, temperature, "loop"))
+                continue
+            words = [w if line.language == language else "translated" for line, _, _, w in heard][:limit]
+            right = all(line.language == language for line, *_ in heard)
+            hypotheses.append(Hypothesis(
+                tokens=list(range(len(words))),
+                text=" ".join(words),
+                avg_logprob=-0.2 if right else -0.9,
+                no_speech_prob=0.01 if words else 0.9,
+                compression_ratio=1.2,
+                temperature=temperature,
+                stopped="token-limit" if len(heard) > limit else None,
+            ))
+        return hypotheses
+
+    def align(self, encoded, rows, hypotheses, languages):
+        aligned = []
+        for row, hypothesis, language in zip(rows, hypotheses, languages):
+            heard = self._heard(encoded, Region(row, 0.0, 30.0))[: len(hypothesis.tokens)]
+            words = [Word(encoded.window_time(row, s), encoded.window_time(row, e), t, 0.9) for _, s, e, t in heard]
+            if hypothesis.stopped == "loop":
+                words = [Word(i * 0.2, i * 0.2 + 0.1, "so", 0.1) for i in range(5)]
+            else:
+                words = [Word(w.start, w.end, w.text if line.language == language else "translated", 0.9) for w, (line, *_) in zip(words, heard)]
+            aligned.append(words)
+        return aligned

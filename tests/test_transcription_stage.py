@@ -1,0 +1,95 @@
+"""The transcription stage's orchestration, driven by a fake ASR backend (tests/fake_asr.py):
+batching, languages, bounded work and the retry of skipped speech, in milliseconds."""
+
+from __future__ import annotations
+
+import pytest
+from fake_asr import FakeBackend, Line, ramp_audio
+
+from transcribe.attribution import SpeakerTimeline, segments_of
+from transcribe.diarization import Turn
+from transcribe.errors import SettingsError
+from transcribe.transcription import FALLBACK_SHARE, MAX_TOKENS, TranscriptionOptions, Transcriber, token_limit
+from transcribe.windows import plan_windows
+
+OPTIONS = TranscriptionOptions(language="auto", allowed=("en", "no"), verbatim=False, batch_size=4)
+
+
+def run(script: list[Line], options: TranscriptionOptions = OPTIONS, seconds: float | None = None):
+    seconds = seconds or max(line.end for line in script) + 2.0
+    audio = ramp_audio(seconds)
+    turns = [Turn(line.start - 0.05, line.end, line.speaker) for line in script]
+    windows = plan_windows(turns, audio.samples, audio.sample_rate)
+    backend = FakeBackend(script)
+    result = Transcriber(backend, options)(audio, windows, turns)
+    segments = sorted((s for t in result.texts for s in segments_of(t, SpeakerTimeline(turns))), key=lambda s: s.start)
+    return result, segments, backend, windows
+
+
+def interview(lines: int, language: str = "en") -> list[Line]:
+    return [Line(2.0 + 4.0 * i, "A" if i % 2 == 0 else "B", f"line {i} says words", language) for i in range(lines)]
+
+
+def test_every_word_comes_back_in_time_order_with_its_speaker():
+    script = interview(40)  # 160 s of turn-taking
+    result, segments, backend, windows = run(script)
+    assert result.language == "en"
+    assert " ".join(s.text for s in segments) == " ".join(line.text for line in script)
+    assert [s.speaker for s in segments] == [line.speaker for line in script]
+    for segment, line in zip(segments, script):
+        assert segment.start == pytest.approx(line.start, abs=0.01)
+    # 64 s of speech in 160 s: the silences between turns are cut out, three windows
+    assert len(windows) == 3 and all(w.duration <= 30.0 for w in windows)
+    assert backend.encoded_rows == [3]
+    assert result.fallback_windows == 0
+
+
+def test_windows_are_decoded_longest_first_and_capped_in_tokens():
+    script = interview(10) + [Line(100.0, "A", "a short last word")]
+    result, _, backend, windows = run(script)
+    durations = sorted((w.duration for w in windows), reverse=True)
+    first = next(t.window for t in result.texts if t.window.duration == durations[0])
+    assert first in windows
+    assert token_limit(1.0) == 18 and token_limit(30.0) == MAX_TOKENS
+
+
+def test_a_turn_in_a_language_the_study_did_not_list_is_transcribed_in_it_not_translated():
+    script = interview(6) + [Line(30.0, "B", "das ist ein deutscher satz hier wirklich sehr gut", "de")] + [Line(35.0, "A", "back to english now")]
+    _, segments, _, _ = run(script)
+    german = [s for s in segments if s.language == "de"]
+    assert [s.text for s in german] == ["das ist ein deutscher satz hier wirklich sehr gut"]
+    assert "translated" not in " ".join(s.text for s in segments)
+    assert {s.language for s in segments if s not in german} == {"en"}
+
+
+def test_a_turn_in_another_allowed_language_is_labelled_turn_by_turn():
+    script = interview(6) + [Line(30.0, "B", "dette er en norsk setning her ja det er", "no")]
+    _, segments, _, _ = run(script)
+    assert [(s.text, s.language) for s in segments if s.language != "en"] == [("dette er en norsk setning her ja det er", "no")]
+
+
+def test_a_recording_in_norwegian_is_detected_as_norwegian():
+    result, segments, _, _ = run(interview(8, "no"))
+    assert result.language == "no" and {s.language for s in segments} == {"no"}
+
+
+def test_with_the_language_given_the_detector_is_not_asked_for_the_recording():
+    options = TranscriptionOptions(language="en", allowed=("en", "no"), verbatim=False)
+    result, _, backend, _ = run(interview(4), options)
+    assert result.language == "en" and result.evidence == {}
+
+
+def test_unreadable_audio_gets_bounded_fallback_and_is_marked_not_searched_on():
+    script = [Line(2.0 + 4.0 * i, "A", "mumble mumble", readable=False) for i in range(60)]  # 4 minutes
+    result, segments, backend, windows = run(script)
+    fallback_rows = sum(rows for what, rows, temperature in backend.calls if what == "decode" and temperature > 0)
+    assert result.fallback_windows == max(2, int(FALLBACK_SHARE * len(windows)))
+    assert fallback_rows <= 2 * result.fallback_windows  # two temperatures, at most
+    assert all(t.guard in ("repetition-loop", "unreliable") for t in result.texts)
+    # a loop keeps three repetitions at most, marked
+    assert all(len(s.words) <= 3 for s in segments)
+
+
+def test_an_english_only_model_refuses_a_study_without_english():
+    with pytest.raises(SettingsError, match="English-only"):
+        Transcriber(FakeBackend([], multilingual=False), TranscriptionOptions(allowed=("no",)))
