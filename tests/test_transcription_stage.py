@@ -80,14 +80,14 @@ def test_with_the_language_given_the_detector_is_not_asked_for_the_recording():
 
 
 def test_unreadable_audio_gets_bounded_fallback_and_is_marked_not_searched_on():
-    script = [Line(2.0 + 4.0 * i, "A", "mumble mumble", readable=False) for i in range(60)]  # 4 minutes
+    script = [Line(2.0 + 3.0 * i, "A", "mumble mumble mumble mumble", readable=False) for i in range(200)]  # 10 minutes
     result, segments, backend, windows = run(script)
-    fallback_rows = sum(rows for what, rows, temperature in backend.calls if what == "decode" and temperature > 0)
-    assert result.fallback_windows == max(2, int(FALLBACK_SHARE * len(windows)))
-    assert fallback_rows <= 2 * result.fallback_windows  # two temperatures, at most
+    budget = max(1, int(FALLBACK_SHARE * len(windows)))
+    sampled = [(rows, temperature) for what, rows, temperature in backend.calls if what == "decode" and temperature > 0]
+    assert len(windows) >= 12 and 1 <= sum(rows for rows, _ in sampled) <= budget  # window-decodings at a temperature
+    assert result.fallback_windows <= budget
     assert all(t.guard in ("repetition-loop", "unreliable") for t in result.texts)
-    # a loop keeps three repetitions at most, marked
-    assert all(len(s.words) <= 3 for s in segments)
+    assert all(len(s.words) <= 3 for s in segments)  # a loop keeps three repetitions at most, marked
 
 
 def test_an_english_only_model_refuses_a_study_without_english():

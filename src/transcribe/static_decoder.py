@@ -33,7 +33,7 @@ from torch import Tensor
 LOOP_MAX_PERIOD = 24
 # ...at least this many times, over at least LOOP_MIN_TOKENS tokens, is in a decoding loop
 # (a stutter "no, no, no" repeats three times; a loop runs on to the token limit).
-LOOP_MIN_REPEATS = 5
+LOOP_MIN_REPEATS = 4
 LOOP_MIN_TOKENS = 24
 
 
@@ -188,7 +188,7 @@ class StaticDecoder:
         self.n_ctx = model.dims.n_text_ctx
         self.eot = eot
         self.graphs = graphs and torch.cuda.is_available()
-        self.check_every = 16 if self.graphs else 8
+        self.check_every = 16 if self.graphs else 4
 
     def _embed(self, tokens: Tensor, positions: Tensor, dtype: torch.dtype) -> Tensor:
         d = self.decoder

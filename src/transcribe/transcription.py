@@ -12,8 +12,9 @@ policy here, where it can be tested with a fake backend:
   its own language: speech is never translated.
 * Bounded work: each window may decode at most TOKENS_PER_SECOND tokens per second of
   its audio; decoding loops are stopped as they start (static_decoder.py); temperature
-  fallback is tried at FALLBACK_TEMPERATURES only, for at most FALLBACK_SHARE of a
-  recording's windows. What stays unreadable is marked by the guards, not searched on.
+  fallback is tried at FALLBACK_TEMPERATURES only, in all at most FALLBACK_SHARE of a
+  recording's windows decoded again; the language evidence decodes only
+  EVIDENCE_TOKENS tokens. What stays unreadable is marked by the guards, not searched on.
 * Guards (guards.py) and, in verbatim style, the filler pass (filler_pass.py).
 """
 
@@ -55,24 +56,32 @@ from .windows import MAX_WINDOW_S, Window
 COMPRESSION_RATIO_THRESHOLD = 2.4
 FALLBACK_TEMPERATURES = (0.2, 0.6)
 FALLBACK_BEST_OF = 5
-# At most this share of a recording's windows (and at least 2) get temperature fallback:
-# when most of a recording fails, it is audio Whisper cannot read, and sampling more does
-# not make it readable.
+# Temperature fallback may decode at most this share of a recording's windows again (one
+# window at one temperature counts once; at least one): when much of a recording fails, it
+# is audio Whisper cannot read, and sampling more does not make it readable.
 FALLBACK_SHARE = 0.25
 # Fast speech is about 4 tokens a second (English and Norwegian, measured on the test
 # interviews); more than this per second of audio is a model writing what is not there.
 TOKENS_PER_SECOND = 10
 MAX_TOKENS = 224  # openai-whisper's sample_len
-# How many windows (the longest) decide the recording's language.
+# How many windows (the longest) decide the recording's language, and how many of them are
+# decoded in each allowed language where the detector is unsure (30 s windows: a minute of
+# speech, more than the three longest turns this was measured with).
 LANGUAGE_PROBE_WINDOWS = 3
+TIE_BREAK_WINDOWS = 2
 # A turn is decoded in a language the study did not list only when the detector is this sure.
 FOREIGN_SURE = 0.9
 FILLER_MAX_TOKENS = 3
+# Decodings that only weigh how well a language fits the audio stop after this many tokens.
+EVIDENCE_TOKENS = 32
 # Speech this long with no word within HEARD_PAD_S of it is decoded again on its own (once).
 UNHEARD_MIN_S = 2.0
 HEARD_PAD_S = 0.5
 # Audio kept around such a stretch.
 RETRY_PAD_S = 0.3
+# ...but only where Whisper read the rest of the window well: where it struggled, the
+# stretch it skipped is speech it cannot read (synthetic Norwegian under Whisper base).
+RETRY_LOGPROB = -0.7
 
 
 @dataclass(frozen=True)
@@ -177,7 +186,7 @@ class Transcriber:
         result = TranscriptionResult([], None)
         if not windows:
             return result
-        budget = max(2, math.floor(FALLBACK_SHARE * len(windows)))
+        budget = max(1, math.floor(FALLBACK_SHARE * len(windows)))
         floors = noise_floors(audio) if self.options.verbatim else {}
         queue = deque(sorted(windows, key=lambda w: w.duration, reverse=True))
         total = len(queue)
@@ -192,10 +201,10 @@ class Transcriber:
                 queue.extend(split)
                 total += len(split)
             rows = [i for i in range(len(batch)) if i not in parts]
-            texts, used, retries = self._decode(encoded, [batch[i] for i in rows], rows, [languages[i] for i in rows], clips, floors, budget, turns)
+            texts, (spent, used), retries = self._decode(encoded, [batch[i] for i in rows], rows, [languages[i] for i in rows], clips, floors, budget, turns)
             queue.extend(retries)
             total += len(retries)
-            budget -= used
+            budget -= spent
             result.fallback_windows += used
             result.texts.extend(texts)
             self.progress(1.0 - len(queue) / total)
@@ -217,14 +226,14 @@ class Transcriber:
             return self.options.language, {}
         if not self.backend.multilingual:
             return "en", {}
-        count = min(LANGUAGE_PROBE_WINDOWS, len(batch))
-        probe = self._whole(range(count))
-        limits = [token_limit(w.duration) for w in batch[:count]]
+        probe = self._whole(range(min(LANGUAGE_PROBE_WINDOWS, len(batch))))
         detected = [fold_probabilities(p, allowed) for p in self.backend.detect_languages(encoded, probe)]
         evidence = {"probabilities": mean_by_language(detected)}
         if needs_decoding(evidence["probabilities"]):
+            tie = probe[:TIE_BREAK_WINDOWS]
+            limits = [min(EVIDENCE_TOKENS, token_limit(w.duration)) for w in batch[: len(tie)]]
             evidence["decoding_logprob"] = {
-                code: float(np.mean([h.avg_logprob for h in self.backend.decode(encoded, probe, [code] * count, limits)]))
+                code: float(np.mean([h.avg_logprob for h in self.backend.decode(encoded, tie, [code] * len(tie), limits)]))
                 for code in allowed
             }
         return decide(evidence["probabilities"], evidence.get("decoding_logprob")), evidence
@@ -282,7 +291,7 @@ class Transcriber:
         for encoded in {id(checks[k][0]): checks[k][0] for k in candidates}.values():
             ks = [k for k in candidates if checks[k][0] is encoded]
             where = [checks[k][1] for k in ks]
-            limits = [token_limit(regions[k].duration) for k in ks]
+            limits = [min(EVIDENCE_TOKENS, token_limit(regions[k].duration)) for k in ks]
             as_main = self.backend.decode(encoded, where, [main] * len(ks), limits)
             as_other = self.backend.decode(encoded, where, [candidates[k] for k in ks], limits)
             confirmed.update({k: candidates[k] for k, a, b in zip(ks, as_main, as_other) if not _needs_fallback(b) and b.avg_logprob > a.avg_logprob})
@@ -292,24 +301,26 @@ class Transcriber:
     def _decode(
         self, encoded: Encoded, windows: list[Window], rows: list[int], languages: list[str],
         clips: list[np.ndarray], floors: dict, budget: int, turns: Sequence[Turn],
-    ) -> tuple[list[WindowText], int, list[Window]]:
-        """Decode whole windows; also returns how many used fallback, and the stretches of
-        speech left without words, as windows to decode again."""
+    ) -> tuple[list[WindowText], tuple[int, int], list[Window]]:
+        """Decode whole windows; also returns the fallback decodings spent and the windows
+        decoded again, and the stretches of speech left without words, as windows to
+        decode again."""
         if not rows:
-            return [], 0, []
+            return [], (0, 0), []
         regions = self._whole(rows)
         limits = [token_limit(w.duration) for w in windows]
         prompt = decoding_prompt(list(self.options.terms))
         hypotheses = self.backend.decode(encoded, regions, languages, limits, prompt=prompt, beam_size=self.options.beam_size)
-        used, exhausted = self._fallback(encoded, regions, languages, limits, prompt, hypotheses, budget)
+        spent, used, exhausted = self._fallback(encoded, regions, languages, limits, prompt, hypotheses, budget)
         words = self.backend.align(encoded, rows, hypotheses, languages)
         texts, retries = [], []
         guards = [self._guard(h, w, tired) for h, w, tired in zip(hypotheses, words, exhausted)]
         words = [w for w, _ in guards]
-        for window, row, (kept, guard) in zip(windows, rows, guards):
-            if not window.retry and guard not in ("no-speech", "unreliable"):
-                for start, end in unheard(turn_regions(window, turns, row), kept):
-                    retries.append(window.piece(max(0.0, start - RETRY_PAD_S), end + RETRY_PAD_S, retry=True))
+        for window, row, (kept, guard), hypothesis, language in zip(windows, rows, guards, hypotheses, languages):
+            if window.retry or guard in ("no-speech", "unreliable") or hypothesis.avg_logprob < RETRY_LOGPROB:
+                continue
+            for start, end in unheard(turn_regions(window, turns, row), kept):
+                retries.append(window.piece(max(0.0, start - RETRY_PAD_S), end + RETRY_PAD_S, retry=True, language=language))
         if self.options.verbatim:
             words = self._fillers(windows, [clips[r] for r in rows], words, languages, [g for _, g in guards], floors)
         for window, hypothesis, (_, guard), chunk_words, language in zip(windows, hypotheses, guards, words, languages):
@@ -322,29 +333,31 @@ class Transcriber:
                 temperature=hypothesis.temperature,
                 guard=guard,
             ))
-        return texts, used, [r for r in retries if r.spans]
+        return texts, (spent, used), [r for r in retries if r.spans]
 
-    def _fallback(self, encoded, regions, languages, limits, prompt, hypotheses: list[Hypothesis], budget: int) -> tuple[int, list[bool]]:
-        """Decode degenerate rows again at rising temperatures, within the recording's
-        budget. A row keeps its first decoding that is not degenerate, else its most
-        probable one (a loop is very probable: that is how it loops). Returns how many
-        rows used fallback and, per row, whether no more decoding was allowed for it."""
-        pending = [i for i, h in enumerate(hypotheses) if _needs_fallback(h)][: max(0, budget)]
-        used = len(pending)
-        refused = {i for i, h in enumerate(hypotheses) if _needs_fallback(h)} - set(pending)
+    def _fallback(self, encoded, regions, languages, limits, prompt, hypotheses: list[Hypothesis], budget: int) -> tuple[int, int, list[bool]]:
+        """Decode degenerate rows again at rising temperatures while the recording's budget
+        of window-decodings lasts. A row keeps its first decoding that is not degenerate,
+        else its most probable one (a loop is very probable: that is how it loops).
+        Returns the decodings spent, the rows decoded again, and per row whether it was
+        left degenerate because no more decoding was allowed."""
+        pending = [i for i, h in enumerate(hypotheses) if _needs_fallback(h)]
+        spent, tried = 0, set()
         for temperature in FALLBACK_TEMPERATURES:
+            pending = pending[: max(0, budget - spent)]
             if not pending:
                 break
             again = self.backend.decode(
                 encoded, [regions[i] for i in pending], [languages[i] for i in pending], [limits[i] for i in pending],
                 prompt=prompt, temperature=temperature, best_of=FALLBACK_BEST_OF,
             )
+            spent += len(pending)
+            tried.update(pending)
             for i, found in zip(pending, again):
                 if not _needs_fallback(found) or found.avg_logprob > hypotheses[i].avg_logprob:
                     hypotheses[i] = found
             pending = [i for i in pending if _needs_fallback(hypotheses[i])]
-        exhausted = [i in refused or i in pending for i in range(len(hypotheses))]
-        return used, exhausted
+        return spent, len(tried), [_needs_fallback(h) for h in hypotheses]
 
     @staticmethod
     def _guard(h: Hypothesis, words: list[Word], exhausted: bool) -> tuple[list[Word], str | None]:
