@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from transcribe.guards import is_no_speech, is_unreliable, loop_cut
+from transcribe.guards import is_no_speech, is_unreliable, loop_cut, loop_tail
 
 NON_SPEECH = {
     "silence": ["synth", "60", "sine", "0", "vol", "0"],
@@ -71,3 +71,10 @@ def test_decoding_loops_are_cut_but_stutters_are_kept():
     words = "so we went and and and and and and and and then".split()
     a, b = loop_cut(words)
     assert words[:a] + words[b:] == "so we went and and and then".split()
+
+
+def test_a_loop_the_decoder_stopped_keeps_its_phrase_once_even_cut_off_mid_word():
+    looped = "Det man kan lide i min lødkørt. " * 3 + "Det man kan lide i min lød"
+    words = ("Ja, jeg tror det. " + looped).split()
+    assert words[: loop_tail(words)] == "Ja, jeg tror det. Det man kan lide i min lødkørt.".split()
+    assert loop_tail("I did not know what to say".split()) is None

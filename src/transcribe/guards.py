@@ -56,3 +56,23 @@ def loop_cut(words: list[str]) -> tuple[int, int] | None:
             if repeats > MAX_REPEATS:
                 return start + MAX_REPEATS * size, start + repeats * size
     return None
+
+
+def loop_tail(words: list[str]) -> int | None:
+    """Where the repetitions end in `words` that the decoder stopped in a loop: the index
+    after the first occurrence of the phrase its tail repeats (at least twice, the last
+    time possibly cut off mid-word), or None. The decoder has already seen the same
+    tokens four times over; the text it wrote before stopping holds fewer."""
+    keys = [_key(w) for w in words]
+    for size in range(1, MAX_LOOP_WORDS + 1):
+        end = len(keys)
+        if end < 2 * size:
+            break
+        partial = keys[end - size - 1].startswith(keys[-1]) and keys[-1] != keys[end - size - 1]
+        body = keys[:-1] if partial else keys
+        start = len(body) - size
+        while start > 0 and body[start - 1] == body[start - 1 + size]:
+            start -= 1
+        if len(body) - start >= 2 * size:
+            return start + size
+    return None

@@ -195,8 +195,17 @@ class StaticDecoder:
         return (d.token_embedding(tokens) + d.positional_embedding.index_select(0, positions)).to(dtype)
 
     def _logits(self, x: Tensor) -> Tensor:
+        """Logits over the vocabulary, computed as (V, d) @ (d, N): for a few rows, MKL's
+        kernel for x @ W.T reads the whole embedding matrix again for every row (Whisper
+        base on 2 CPU cores: 12 ms a row, against 3.5-8 ms for 2 to 8 rows this way; a
+        whole step with 3 rows 43 ms instead of 77-89 ms)."""
         d = self.decoder
-        return (d.ln(x) @ torch.transpose(d.token_embedding.weight.to(x.dtype), 0, 1)).float()
+        h = d.ln(x).flatten(end_dim=-2)
+        rows = h.shape[0]
+        if rows == 1:  # one row is slow either way, two are not
+            h = h.repeat(2, 1)
+        logits = (d.token_embedding.weight.to(x.dtype) @ h.T).T[:rows]
+        return logits.float().reshape(*x.shape[:-1], -1)
 
     def prefill(self, caches: _Caches, tokens: Tensor) -> Tensor:
         """Run the initial tokens (B, P) at once into cache positions [0, P); logits (B, P, V)."""

@@ -34,7 +34,7 @@ from .conventions import decoding_prompt
 from .diarization import Turn
 from .errors import SettingsError
 from .filler_pass import Island, filler_word, insert_filler, island_audio, islands, pack_islands, unexplained
-from .guards import LOGPROB_THRESHOLD, is_no_speech, is_unreliable, loop_cut
+from .guards import LOGPROB_THRESHOLD, is_no_speech, is_unreliable, loop_cut, loop_tail
 from .intervals import subtract, union
 from .languages import (
     DETECTOR_SURE,
@@ -72,6 +72,9 @@ TIE_BREAK_WINDOWS = 2
 # A turn is decoded in a language the study did not list only when the detector is this sure.
 FOREIGN_SURE = 0.9
 FILLER_MAX_TOKENS = 3
+# Turns are heard again from encodings of their own only when at most this share of a
+# batch's long turns needs it.
+REHEAR_SHARE = 0.5
 # Decodings that only weigh how well a language fits the audio stop after this many tokens.
 EVIDENCE_TOKENS = 32
 # Speech this long with no word within HEARD_PAD_S of it is decoded again on its own (once).
@@ -79,8 +82,9 @@ UNHEARD_MIN_S = 2.0
 HEARD_PAD_S = 0.5
 # Audio kept around such a stretch.
 RETRY_PAD_S = 0.3
-# ...but only where Whisper read the rest of the window well: where it struggled, the
-# stretch it skipped is speech it cannot read (synthetic Norwegian under Whisper base).
+# ...but only where Whisper read the rest of the window well: where it struggled, or its
+# decoding stayed degenerate after fallback, the stretch it skipped is speech it cannot
+# read (synthetic Norwegian under Whisper base).
 RETRY_LOGPROB = -0.7
 
 
@@ -248,7 +252,9 @@ class Transcriber:
         window the detector is unsure of as a whole (it may mix languages), a turn it is
         unsure of is heard again from an encoding of its own: a few seconds of a shared
         encoding can hide a language (a Spanish answer among English ones came out as
-        Tagalog 0.39), a turn of its own does not."""
+        Tagalog 0.39), a turn of its own does not. Where the detector is unsure of most
+        turns, it cannot read this audio (synthetic Norwegian under Whisper base: every
+        turn re-heard, none placed better), and no turn is heard again."""
         languages = [w.language or main for w in batch]
         rows = [i for i, w in enumerate(batch) if w.language is None]
         if not self.backend.multilingual or not rows:
@@ -262,7 +268,7 @@ class Transcriber:
         whole = self.backend.detect_languages(encoded, self._whole(rows))
         unsure = {row for row, p in zip(rows, whole) if share_of(p, main) < DETECTOR_SURE}
         again = [k for k, r in enumerate(regions) if r.row in unsure and max(probs[k].values()) < FOREIGN_SURE]
-        if again:
+        if again and len(again) <= REHEAR_SHARE * len(regions):
             alone = self.backend.encode([batch[regions[k].row].piece(regions[k].start, regions[k].end).audio(audio.samples, audio.sample_rate) for k in again])
             for j, (k, heard) in enumerate(zip(again, self.backend.detect_languages(alone, self._whole(range(len(again)))))):
                 probs[k], checks[k] = heard, (alone, Region(j, 0.0, MAX_WINDOW_S))
@@ -316,8 +322,8 @@ class Transcriber:
         texts, retries = [], []
         guards = [self._guard(h, w, tired) for h, w, tired in zip(hypotheses, words, exhausted)]
         words = [w for w, _ in guards]
-        for window, row, (kept, guard), hypothesis, language in zip(windows, rows, guards, hypotheses, languages):
-            if window.retry or guard in ("no-speech", "unreliable") or hypothesis.avg_logprob < RETRY_LOGPROB:
+        for window, row, (kept, guard), hypothesis, language, degenerate in zip(windows, rows, guards, hypotheses, languages, exhausted):
+            if window.retry or degenerate or guard in ("no-speech", "unreliable") or hypothesis.avg_logprob < RETRY_LOGPROB:
                 continue
             for start, end in unheard(turn_regions(window, turns, row), kept):
                 retries.append(window.piece(max(0.0, start - RETRY_PAD_S), end + RETRY_PAD_S, retry=True, language=language))
@@ -367,9 +373,13 @@ class Transcriber:
         if is_unreliable(h.avg_logprob, exhausted, probabilities):
             return [], "unreliable"
         if h.compression_ratio > COMPRESSION_RATIO_THRESHOLD or h.stopped == "loop":
-            cut = loop_cut([w.text for w in words])
+            texts = [w.text for w in words]
+            cut = loop_cut(texts)
             if cut is not None:
                 return words[: cut[0]] + words[cut[1] :], "repetition-loop"
+            tail = loop_tail(texts) if h.stopped == "loop" else None
+            if tail is not None:
+                return words[:tail], "repetition-loop"
         return words, None
 
     def _fillers(self, windows, clips, words, languages, guards, floors) -> list[list[Word]]:
