@@ -96,3 +96,33 @@ def test_a_turn_in_another_language_is_labelled_turn_by_turn(store, tmp_path):
     assert transcript.language == "en"
     assert labelled and all(language == ("es" if inside else "en") for language, inside in labelled), labelled
     assert "[in Spanish]" in render_text(transcript, Conventions())
+
+
+@pytest.mark.slow
+def test_a_turn_surely_in_a_language_the_study_did_not_list_is_kept_in_it_never_translated(pipeline, tmp_path):
+    """With the default languages (en,no), a German answer is transcribed in German and
+    marked `[in German]`: decoded with the English token, Whisper writes an English
+    paraphrase of it ("My mother-in-law, we can't contribute...")."""
+    from synthetic import build_dialogue, telephone_stereo
+
+    voices = {"interviewer": "en-us+m3", "participant": "en-gb+f3", "participant-de": "de+f5"}
+    script = [
+        ("interviewer", "Thank you for taking the time to talk with me today about the clinic", 0.0),
+        ("participant", "You are welcome, I am happy to help with the study", 0.6),
+        ("interviewer", "Could you tell me what your mother said about the nurses", 0.5),
+        ("participant-de", "Meine Mutter sagt, die Krankenschwestern waren immer sehr freundlich und haben sich viel "
+         "Zeit für sie genommen. Die Ärzte dagegen hatten nie Zeit, und sie hat die Briefe aus dem Krankenhaus "
+         "nicht verstanden.", 0.7),
+        ("interviewer", "And what did she think of the doctors", 0.6),
+    ]
+    tracks, truth, _ = build_dialogue(script, voices, tmp_path)
+    path = telephone_stereo(tracks["interviewer"], tracks["participant"] + tracks["participant-de"], tmp_path / "german.wav")
+    transcript = pipeline.transcribe(path)
+    german = next(u for u in truth if u.speaker == "participant-de")
+    inside = [s for s in transcript.segments if s.start < german.end - 1 and s.end > german.start + 1]
+    assert transcript.language == "en"
+    assert inside and all(s.language == "de" for s in inside), [(s.language, s.start, s.end) for s in transcript.segments]
+    assert all(s.language == "en" for s in transcript.segments if s not in inside)
+    said = {w.text.strip(".,").lower() for s in inside for w in s.words}
+    assert len(said & {"meine", "mutter", "und", "haben", "zeit", "nicht", "krankenhaus", "hatten"}) >= 4, said
+    assert "[in German]" in render_text(transcript, Conventions())

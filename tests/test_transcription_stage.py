@@ -15,12 +15,12 @@ from transcribe.windows import plan_windows
 OPTIONS = TranscriptionOptions(language="auto", allowed=("en", "no"), verbatim=False, batch_size=4)
 
 
-def run(script: list[Line], options: TranscriptionOptions = OPTIONS, seconds: float | None = None):
+def run(script: list[Line], options: TranscriptionOptions = OPTIONS, seconds: float | None = None, doubted: tuple[str, ...] = ()):
     seconds = seconds or max(line.end for line in script) + 2.0
     audio = ramp_audio(seconds)
     turns = [Turn(line.start - 0.05, line.end, line.speaker) for line in script]
     windows = plan_windows(turns, audio.samples, audio.sample_rate)
-    backend = FakeBackend(script)
+    backend = FakeBackend(script, doubted=doubted)
     result = Transcriber(backend, options)(audio, windows, turns)
     segments = sorted((s for t in result.texts for s in segments_of(t, SpeakerTimeline(turns))), key=lambda s: s.start)
     return result, segments, backend, windows
@@ -60,6 +60,22 @@ def test_a_turn_in_a_language_the_study_did_not_list_is_transcribed_in_it_not_tr
     assert [s.text for s in german] == ["das ist ein deutscher satz hier wirklich sehr gut"]
     assert "translated" not in " ".join(s.text for s in segments)
     assert {s.language for s in segments if s not in german} == {"en"}
+
+
+def test_a_foreign_turn_the_detector_doubts_within_its_window_is_heard_again_alone():
+    script = interview(6) + [Line(30.0, "B", "das ist ein deutscher satz hier wirklich sehr gut", "de")] + [Line(35.0, "A", "back to english now")]
+    _, segments, backend, windows = run(script, doubted=("de",))
+    assert [s.text for s in segments if s.language == "de"] == ["das ist ein deutscher satz hier wirklich sehr gut"]
+    assert backend.encoded_rows[:2] == [len(windows), 1]  # the windows, then the German turn alone
+
+
+def test_turns_heard_again_alone_are_bounded_by_the_number_of_windows():
+    """In a recording of doubtful turns (all German, the study's languages en,no) at most
+    one turn per two windows is heard again, however many the detector doubts."""
+    script = [Line(2.0 + 6.0 * i, "AB"[i % 2], "eins zwei drei vier fünf sechs sieben acht", "de") for i in range(20)]
+    _, _, backend, windows = run(script, doubted=("de",))
+    assert len(windows) == 3
+    assert backend.encoded_rows[:2] == [3, 1]  # of 20 doubtful turns, one heard again
 
 
 def test_a_turn_in_another_allowed_language_is_labelled_turn_by_turn():

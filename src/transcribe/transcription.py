@@ -72,9 +72,15 @@ TIE_BREAK_WINDOWS = 2
 # A turn is decoded in a language the study did not list only when the detector is this sure.
 FOREIGN_SURE = 0.9
 FILLER_MAX_TOKENS = 3
-# Turns are heard again from encodings of their own only when at most this share of a
-# batch's long turns needs it.
-REHEAR_SHARE = 0.5
+# A turn the detector doubts is heard again from an encoding of its own, the most doubtful
+# first, at most this many per window of the batch (at least one): where most turns are
+# doubtful the detector cannot read the audio, and hearing them all again costs half again
+# the encoding for nothing (synthetic Norwegian under Whisper base).
+REHEAR_PER_WINDOW = 0.5
+# A turn is doubtful in a window the detector is unsure of, or in any window when, heard
+# within it, the recording's language gets less than this (a German answer in an English
+# window: Finnish 0.23, English 0.01).
+TURN_DOUBT = 0.2
 # Decodings that only weigh how well a language fits the audio stop after this many tokens.
 EVIDENCE_TOKENS = 32
 # Speech this long with no word within HEARD_PAD_S of it is decoded again on its own (once).
@@ -252,9 +258,8 @@ class Transcriber:
         window the detector is unsure of as a whole (it may mix languages), a turn it is
         unsure of is heard again from an encoding of its own: a few seconds of a shared
         encoding can hide a language (a Spanish answer among English ones came out as
-        Tagalog 0.39), a turn of its own does not. Where the detector is unsure of most
-        turns, it cannot read this audio (synthetic Norwegian under Whisper base: every
-        turn re-heard, none placed better), and no turn is heard again."""
+        Tagalog 0.39), a turn of its own does not. How many turns are heard again is
+        bounded (REHEAR_PER_WINDOW)."""
         languages = [w.language or main for w in batch]
         rows = [i for i, w in enumerate(batch) if w.language is None]
         if not self.backend.multilingual or not rows:
@@ -267,8 +272,12 @@ class Transcriber:
         checks: list[tuple[Encoded, Region]] = [(encoded, r) for r in regions]
         whole = self.backend.detect_languages(encoded, self._whole(rows))
         unsure = {row for row, p in zip(rows, whole) if share_of(p, main) < DETECTOR_SURE}
-        again = [k for k, r in enumerate(regions) if r.row in unsure and max(probs[k].values()) < FOREIGN_SURE]
-        if again and len(again) <= REHEAR_SHARE * len(regions):
+        doubtful = [
+            k for k, r in enumerate(regions)
+            if max(probs[k].values()) < FOREIGN_SURE and (r.row in unsure or share_of(probs[k], main) < TURN_DOUBT)
+        ]
+        again = sorted(doubtful, key=lambda k: share_of(probs[k], main))[: max(1, int(REHEAR_PER_WINDOW * len(rows)))]
+        if again:
             alone = self.backend.encode([batch[regions[k].row].piece(regions[k].start, regions[k].end).audio(audio.samples, audio.sample_rate) for k in again])
             for j, (k, heard) in enumerate(zip(again, self.backend.detect_languages(alone, self._whole(range(len(again)))))):
                 probs[k], checks[k] = heard, (alone, Region(j, 0.0, MAX_WINDOW_S))
