@@ -95,7 +95,7 @@ def end_to_end(args, path: Path, reference: str, seconds: float) -> dict:
         "realtime_factor": round(seconds / wall, 1),
         "stages_s": transcript.provenance.timings,
         "windows": transcript.provenance.settings.get("windows"),
-        "wer": round(wer(reference, " ".join(s.text for s in transcript.segments)), 3),
+        "wer": round(wer(reference, " ".join(s.text for s in transcript.segments)), 3) if reference else None,
     }
     if args.device.startswith("cuda"):
         result["peak_gpu_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
@@ -108,7 +108,7 @@ def plain_whisper(args, path: Path, reference: str) -> dict:
     started = time.perf_counter()
     text = whisper.transcribe(model, str(path), language="en", fp16=fp16, word_timestamps=True)["text"]
     synchronize(args.device)
-    return {"wall_s": round(time.perf_counter() - started, 1), "wer": round(wer(reference, text), 3)}
+    return {"wall_s": round(time.perf_counter() - started, 1), "wer": round(wer(reference, text), 3) if reference else None}
 
 
 def timed(fn, device: str, reps: int = 1) -> float:
