@@ -254,12 +254,13 @@ class Transcriber:
         """Each window's language, and the windows to split because a turn in them is in
         another language (another allowed one, or one the study did not list).
 
-        Each long turn is first heard from its window's encoding, limited to the turn. In a
-        window the detector is unsure of as a whole (it may mix languages), a turn it is
-        unsure of is heard again from an encoding of its own: a few seconds of a shared
-        encoding can hide a language (a Spanish answer among English ones came out as
-        Tagalog 0.39), a turn of its own does not. How many turns are heard again is
-        bounded (REHEAR_PER_WINDOW)."""
+        Each long turn is first heard from its window's encoding, limited to the turn. A
+        turn the detector doubts (in a window it is unsure of as a whole, or where the
+        recording's language gets under TURN_DOUBT) is heard again from an encoding of its
+        own: a few seconds of a shared encoding can hide a language (a Spanish answer among
+        English ones came out as Tagalog 0.39, a German one as German 0.75), a turn of its
+        own does not (German 0.97). How many turns are heard again is bounded
+        (REHEAR_PER_WINDOW)."""
         languages = [w.language or main for w in batch]
         rows = [i for i, w in enumerate(batch) if w.language is None]
         if not self.backend.multilingual or not rows:
