@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import SettingsError
+from .guards import REMOVES_TEXT
 from .transcript import GuardEvent, Segment, Transcript, Word
 
 STYLES = ("verbatim", "clean")
@@ -144,7 +145,7 @@ def _untranscribed_overlaps(transcript: Transcript) -> list[_Unheard]:
 def _lines(transcript: Transcript, conventions: Conventions) -> list[_Line]:
     items: list = [s for s in transcript.segments if s.text]
     if conventions.style == "verbatim":
-        items += [g for g in transcript.guards if g.guard in ("no-speech", "unreliable")]
+        items += [g for g in transcript.guards if g.guard in REMOVES_TEXT]
         items += _untranscribed_overlaps(transcript)
     items.sort(key=lambda item: item.start)
     lines: list[_Line] = []

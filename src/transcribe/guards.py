@@ -23,6 +23,8 @@ UNRELIABLE_WORD_PROBABILITY = 0.3
 # A phrase repeated more often than this in a row is a decoding loop, not a stutter.
 MAX_REPEATS = 3
 MAX_LOOP_WORDS = 16  # a looped sentence of nine words was missed at 8
+# The guards that remove a decoding's whole text (a loop guard only cuts the loop out).
+REMOVES_TEXT = ("no-speech", "unreliable")
 
 
 def is_no_speech(no_speech_prob: float, avg_logprob: float, word_probabilities: list[float]) -> bool:

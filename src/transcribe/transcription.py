@@ -34,7 +34,7 @@ from .conventions import decoding_prompt
 from .diarization import Turn
 from .errors import SettingsError
 from .filler_pass import Island, filler_word, insert_filler, island_audio, islands, pack_islands, unexplained
-from .guards import LOGPROB_THRESHOLD, is_no_speech, is_unreliable, loop_cut, loop_tail
+from .guards import LOGPROB_THRESHOLD, REMOVES_TEXT, is_no_speech, is_unreliable, loop_cut, loop_tail
 from .intervals import subtract, union
 from .languages import (
     DETECTOR_SURE,
@@ -207,7 +207,7 @@ class Transcriber:
             if result.language is None:
                 result.language, result.evidence = self._recording_language(encoded, batch)
             languages, parts = self._turn_languages(audio, encoded, batch, result.language, turns)
-            for index, split in parts.items():
+            for split in parts.values():
                 queue.extend(split)
                 total += len(split)
             rows = [i for i in range(len(batch)) if i not in parts]
@@ -333,7 +333,7 @@ class Transcriber:
         guards = [self._guard(h, w, tired) for h, w, tired in zip(hypotheses, words, exhausted)]
         words = [w for w, _ in guards]
         for window, row, (kept, guard), hypothesis, language, degenerate in zip(windows, rows, guards, hypotheses, languages, exhausted):
-            if window.retry or degenerate or guard in ("no-speech", "unreliable") or hypothesis.avg_logprob < RETRY_LOGPROB:
+            if window.retry or degenerate or guard in REMOVES_TEXT or hypothesis.avg_logprob < RETRY_LOGPROB:
                 continue
             for start, end in unheard(turn_regions(window, turns, row), kept):
                 retries.append(window.piece(max(0.0, start - RETRY_PAD_S), end + RETRY_PAD_S, retry=True, language=language))
@@ -398,7 +398,7 @@ class Transcriber:
         pass, and becomes a filler when Whisper writes nothing but fillers there."""
         wanted: dict[str, list[tuple[int, Island]]] = {}
         for index, (window, clip, language, guard) in enumerate(zip(windows, clips, languages, guards)):
-            if guard not in ("no-speech", "unreliable"):
+            if guard not in REMOVES_TEXT:
                 found = unexplained(islands(clip, SAMPLE_RATE, floors[window.channel]), words[index])
                 wanted.setdefault(language, []).extend((index, island) for island in found)
         for language, found in wanted.items():

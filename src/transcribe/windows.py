@@ -129,7 +129,8 @@ def _merge(turns: list[Turn], duration: float) -> list[Span]:
 
 
 def _pack(spans: list[Span], signal: np.ndarray, sample_rate: int) -> list[list[Span]]:
-    """Spans into windows of at most MAX_WINDOW_S of audio (see module doc)."""
+    """Spans into windows of at most MAX_WINDOW_S of audio (see module doc); their
+    offsets are placed by _with_edges."""
     windows: list[list[Span]] = []
     current: list[Span] = []
     filled = 0.0
@@ -139,7 +140,7 @@ def _pack(spans: list[Span], signal: np.ndarray, sample_rate: int) -> list[list[
         edge = GAP_EDGE_S if current else 0.0
         room = MAX_WINDOW_S - filled - edge
         if span.duration <= room:
-            current.append(Span(span.start, span.end, filled + edge))
+            current.append(Span(span.start, span.end))
             filled += edge + span.duration
             continue
         if current and filled >= MIN_WINDOW_S:  # cut at the silence before this span
@@ -151,7 +152,7 @@ def _pack(spans: list[Span], signal: np.ndarray, sample_rate: int) -> list[list[
         low = span.start + max(0.0, MIN_WINDOW_S - filled - edge)
         high = span.start + room
         cut = quietest_point(signal, sample_rate, low, high) if high - low > 0.2 else high
-        current.append(Span(span.start, cut, filled + edge))
+        current.append(Span(span.start, cut))
         windows.append(current)
         current, filled = [], 0.0
         queue.insert(0, Span(cut, span.end))
