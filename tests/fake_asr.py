@@ -11,6 +11,7 @@ comes out as a loop.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,10 +70,16 @@ class FakeBackend:
     calls: list[tuple[str, int, float]] = field(default_factory=list)  # (what, rows, temperature)
     encoded_rows: list[int] = field(default_factory=list)
     doubted: tuple[str, ...] = ()
+    concurrent: bool = False
+    threads: dict[str, set[str]] = field(default_factory=lambda: {"prepare": set(), "words": set()})  # where host work ran
 
-    def encode(self, clips):
-        self.encoded_rows.append(len(clips))
-        return FakeEncoded([np.asarray(c) for c in clips])
+    def prepare(self, clips):
+        self.threads["prepare"].add(threading.current_thread().name)
+        return [np.asarray(c) for c in clips]
+
+    def encode(self, prepared):
+        self.encoded_rows.append(len(prepared))
+        return FakeEncoded(prepared)
 
     def _heard(self, encoded: FakeEncoded, region: Region) -> list[tuple[Line, float, float, str]]:
         clip = encoded.clips[region.row]
@@ -139,4 +146,14 @@ class FakeBackend:
             else:
                 words = [Word(w.start, w.end, w.text if line.language == language else "translated", 0.9) for w, (line, *_) in zip(words, heard)]
             aligned.append(words)
-        return aligned
+        return FakeAlignment(aligned, self.threads["words"])
+
+
+@dataclass
+class FakeAlignment:
+    aligned: list[list[Word]]
+    threads: set[str]
+
+    def words(self) -> list[list[Word]]:
+        self.threads.add(threading.current_thread().name)
+        return self.aligned

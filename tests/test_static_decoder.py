@@ -48,7 +48,7 @@ def _eager(backend, encoded, language: str, **options):
 @pytest.mark.parametrize("name, language", [("tiny.en", "en"), ("base", "en")])
 def test_greedy_decoding_gives_exactly_whisper_s_tokens(store, windows, name, language):
     backend = _backend(store, name)
-    encoded = backend.encode(windows)
+    encoded = backend.encode(backend.prepare(windows))
     ours = backend.decode(encoded, [Region(i, 0.0, 30.0) for i in range(len(windows))], [language] * 3, [224] * 3)
     eager = _eager(backend, encoded, language)
     for mine, theirs in zip(ours, eager):
@@ -61,7 +61,7 @@ def test_greedy_decoding_gives_exactly_whisper_s_tokens(store, windows, name, la
 @pytest.mark.slow
 def test_beam_search_gives_exactly_whisper_s_beams(store, windows):
     backend = _backend(store, "tiny.en")
-    encoded = backend.encode(windows)
+    encoded = backend.encode(backend.prepare(windows))
     ours = backend.decode(encoded, [Region(i, 0.0, 30.0) for i in range(3)], ["en"] * 3, [224] * 3, beam_size=5)
     eager = _eager(backend, encoded, "en", beam_size=5)  # openai-whisper searches one window at a time
     assert [h.tokens for h in ours] == [r.tokens for r in eager]
@@ -82,12 +82,12 @@ def test_half_precision_runs_with_layer_norms_in_fp32(store, windows, precision)
     norms = [m for m in half.model.modules() if isinstance(m, torch.nn.LayerNorm)]
     assert norms and all(p.dtype == torch.float32 for m in norms for p in m.parameters())
     assert half.model.decoder.token_embedding.weight.dtype == dtype
-    encoded = half.encode(windows[:2])
+    encoded = half.encode(half.prepare(windows[:2]))
     assert encoded.features.dtype == dtype
     regions = [Region(i, 0.0, 30.0) for i in range(2)]
     found = half.decode(encoded, regions, ["en"] * 2, [224] * 2)
-    words = half.align(encoded, [0, 1], found, ["en"] * 2)
-    reference = full.decode(full.encode(windows[:2]), regions, ["en"] * 2, [224] * 2)
+    words = half.align(encoded, [0, 1], found, ["en"] * 2).words()
+    reference = full.decode(full.encode(full.prepare(windows[:2])), regions, ["en"] * 2, [224] * 2)
     for mine, theirs, timed in zip(found, reference, words):  # bf16 keeps 8 bits of mantissa, fp16 11
         assert wer(theirs.text, mine.text) <= {"fp16": 0.1, "bf16": 0.2}[precision] and timed
     with pytest.raises(RuntimeError):  # what the old code did: every weight in half precision
@@ -102,7 +102,7 @@ def test_a_step_touches_tensors_of_fixed_shape_and_address(store, windows):
     from transcribe.static_decoder import _Caches, _Rows
 
     backend = _backend(store, "tiny.en")
-    encoded = backend.encode(windows[:2])
+    encoded = backend.encode(backend.prepare(windows[:2]))
     decoder = backend.decoder
     caches = _Caches(decoder.decoder, encoded.features, None, 32)
     initial = torch.tensor([backend.initial_tokens("en", None)] * 2)
@@ -115,3 +115,28 @@ def test_a_step_touches_tensors_of_fixed_shape_and_address(store, windows):
         rows.update(logits, decoder.eot)
     assert [t.data_ptr() for t in (*caches.self_k, *caches.cross_k, rows.out, rows.last, rows.position, rows.finished)] == addresses
     assert int(rows.position) == initial.shape[1] + 2 and int(rows.written) == 3
+
+
+@pytest.mark.slow
+def test_batched_alignment_finished_on_another_thread_gives_whisper_s_word_timings(store, windows):
+    """The device's share of the alignment for a whole batch, the host's share (DTW and
+    grouping into words) on a thread as on a GPU: the words and timings openai-whisper's
+    own find_alignment gives each window alone, to the float."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import whisper
+    from whisper.timing import find_alignment, merge_punctuations
+
+    backend = _backend(store, "tiny.en")
+    encoded = backend.encode(backend.prepare(windows))
+    found = backend.decode(encoded, [Region(i, 0.0, 30.0) for i in range(3)], ["en"] * 3, [224] * 3)
+    with ThreadPoolExecutor(1) as host:
+        ours = host.submit(backend.align(encoded, [0, 1, 2], found, ["en"] * 3).words).result()
+    tokenizer = backend.tokenizer("en")
+    for window, hypothesis, words in zip(windows, found, ours):
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(torch.from_numpy(window)))
+        theirs = find_alignment(backend.model, tokenizer, hypothesis.tokens, mel, min(len(window), 480000) // 160)
+        merge_punctuations(theirs, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
+        theirs = [t for t in theirs if t.word.strip()]
+        assert [w.text for w in words] == [t.word.strip() for t in theirs] and len(words) > 10
+        assert [t for w in words for t in (w.start, w.end)] == pytest.approx([x for t in theirs for x in (t.start, t.end)], abs=1e-6)

@@ -91,7 +91,7 @@ def test_language_detection_only_answers_allowed_languages(pipeline, sample_wav)
     from transcribe.languages import fold_probabilities
 
     audio = load_audio(sample_wav)
-    encoded = pipeline.asr.encode([audio.samples[0][6 * 16000 : 28 * 16000]])
+    encoded = pipeline.asr.encode(pipeline.asr.prepare([audio.samples[0][6 * 16000 : 28 * 16000]]))
     [detected] = pipeline.asr.detect_languages(encoded, [Region(0, 0.0, 22.0)])
     assert max(detected, key=detected.get) == "en" and len(detected) == 99  # every language Whisper knows
     probs = fold_probabilities(detected, ["en", "no"])

@@ -15,12 +15,14 @@ from transcribe.windows import plan_windows
 OPTIONS = TranscriptionOptions(language="auto", allowed=("en", "no"), verbatim=False, batch_size=4)
 
 
-def run(script: list[Line], options: TranscriptionOptions = OPTIONS, seconds: float | None = None, doubted: tuple[str, ...] = ()):
+def run(
+    script: list[Line], options: TranscriptionOptions = OPTIONS, seconds: float | None = None, doubted: tuple[str, ...] = (), concurrent: bool = False
+):
     seconds = seconds or max(line.end for line in script) + 2.0
     audio = ramp_audio(seconds)
     turns = [Turn(line.start - 0.05, line.end, line.speaker) for line in script]
     windows = plan_windows(turns, audio.samples, audio.sample_rate)
-    backend = FakeBackend(script, doubted=doubted)
+    backend = FakeBackend(script, doubted=doubted, concurrent=concurrent)
     result = Transcriber(backend, options)(audio, windows, turns)
     segments = sorted((s for t in result.texts for s in segments_of(t, SpeakerTimeline(turns))), key=lambda s: s.start)
     return result, segments, backend, windows
@@ -109,3 +111,21 @@ def test_unreadable_audio_gets_bounded_fallback_and_is_marked_not_searched_on():
 def test_an_english_only_model_refuses_a_study_without_english():
     with pytest.raises(SettingsError, match="English-only"):
         Transcriber(FakeBackend([], multilingual=False), TranscriptionOptions(allowed=("no",)))
+
+
+def test_on_a_gpu_host_work_runs_beside_the_device_and_changes_nothing():
+    """Padding the next batch and finishing the previous batch's alignment on a host
+    thread gives the very transcript the in-line order gives, with batches that split
+    (a German turn) and windows added back to the queue (unreadable speech)."""
+    script = interview(30) + [Line(125.0, "B", "das ist ein deutscher satz hier wirklich sehr gut", "de")]
+    script += [Line(135.0, "A", "mumble mumble mumble", readable=False)]
+    options = TranscriptionOptions(language="auto", allowed=("en", "no"), verbatim=False, batch_size=2)
+    inline, inline_segments, inline_backend, _ = run(script, options)
+    threaded, threaded_segments, threaded_backend, _ = run(script, options, concurrent=True)
+    assert [(s.speaker, s.text, s.language) for s in threaded_segments] == [(s.speaker, s.text, s.language) for s in inline_segments]
+    assert [(t.window, t.guard) for t in threaded.texts] == [(t.window, t.guard) for t in inline.texts]
+    assert threaded_backend.calls == inline_backend.calls
+    assert any(s.language == "de" for s in threaded_segments) and any(t.guard for t in threaded.texts)
+    assert inline_backend.threads == {"prepare": {"MainThread"}, "words": {"MainThread"}}
+    assert threaded_backend.threads["words"] == {"transcribe-host_0"}
+    assert "transcribe-host_0" in threaded_backend.threads["prepare"]  # the parts of a split window are prepared at once

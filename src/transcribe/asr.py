@@ -7,6 +7,11 @@ a CTranslate2 or transformers backend would be another, and tests drive the stag
 fake one in milliseconds.
 
 Times a backend returns are seconds from the start of the window it was given.
+
+Work is split so that the host's share can overlap the device's: `prepare` builds a batch's
+input on the host (any thread, no model), and `align` launches the device's share of the
+word alignment and returns the host's share (`Alignment.words`) to run while the device
+decodes the next batch.
 """
 
 from __future__ import annotations
@@ -46,18 +51,38 @@ class Hypothesis:
     stopped: str | None = None  # decoding was cut short: "token-limit" or "loop"
 
 
+class Prepared(Protocol):
+    """A batch of windows made ready for the encoder, on the host."""
+
+    def __len__(self) -> int: ...
+
+
 class Encoded(Protocol):
     """Windows encoded once, reused by detection, every decoding and the alignment."""
 
     def __len__(self) -> int: ...
 
 
+class Alignment(Protocol):
+    """Word alignment whose device work is launched; `words` finishes it on the host."""
+
+    def words(self) -> list[list[Word]]:
+        """Word timings of each hypothesis aligned (safe to call from another thread)."""
+
+
 class ASRBackend(Protocol):
     info: ModelInfo
     multilingual: bool
+    # Whether host work can run beside the backend's device work (a GPU), rather than
+    # compete with it for the same cores.
+    concurrent: bool
 
-    def encode(self, clips: Sequence[np.ndarray]) -> Encoded:
-        """Encode windows of at most 30 s of 16 kHz audio."""
+    def prepare(self, clips: Sequence[np.ndarray]) -> Prepared:
+        """Windows of at most 30 s of 16 kHz audio made ready for `encode`; host work only,
+        safe to run on another thread."""
+
+    def encode(self, prepared: Prepared) -> Encoded:
+        """Encode a prepared batch of windows."""
 
     def detect_languages(self, encoded: Encoded, regions: Sequence[Region]) -> list[dict[str, float]]:
         """Each region's probability of every language the model knows (code -> p)."""
@@ -76,5 +101,5 @@ class ASRBackend(Protocol):
         """Decode each region in its language, at most `max_tokens` tokens each: at
         temperature 0 greedily or by beam search, above it the best of `best_of` samples."""
 
-    def align(self, encoded: Encoded, rows: Sequence[int], hypotheses: Sequence[Hypothesis], languages: Sequence[str]) -> list[list[Word]]:
+    def align(self, encoded: Encoded, rows: Sequence[int], hypotheses: Sequence[Hypothesis], languages: Sequence[str]) -> Alignment:
         """Word timings of each hypothesis of a whole window (`rows`)."""

@@ -309,7 +309,9 @@ class CudaGraphStep:
 
     Capturing needs a warm-up run of the step on a side stream: that run is a real
     decoding step, so nothing is repeated. If capture fails (an unsupported operation, a
-    driver without graph support) `ok` is False and decoding goes on eagerly."""
+    driver without graph support) `ok` is False and decoding goes on eagerly. Capture
+    is confined to this thread: the transcription's host thread may allocate pinned
+    memory or wait on an event meanwhile, which a process-wide capture forbids."""
 
     def __init__(self, decoder: StaticDecoder, caches: _Caches, rows: _Rows, suppress: Tensor):
         def body() -> None:
@@ -323,7 +325,7 @@ class CudaGraphStep:
         torch.cuda.current_stream().wait_stream(stream)
         self.graph = torch.cuda.CUDAGraph()
         try:
-            with torch.cuda.graph(self.graph):
+            with torch.cuda.graph(self.graph, capture_error_mode="thread_local"):
                 body()
             self.ok = True
         except RuntimeError:

@@ -15,7 +15,13 @@ policy here, where it can be tested with a fake backend:
   fallback is tried at FALLBACK_TEMPERATURES only, in all at most FALLBACK_SHARE of a
   recording's windows decoded again; the language evidence decodes only
   EVIDENCE_TOKENS tokens. What stays unreadable is marked by the guards, not searched on.
-* Guards (guards.py) and, in verbatim style, the filler pass (filler_pass.py).
+* Guards (guards.py) and, in verbatim style, the filler pass (filler_pass.py), run once
+  over the whole recording so its islands fill whole encoder batches.
+* Host work overlaps device work: while a GPU encodes and decodes a batch, a host
+  thread pads the next batch's audio and finishes the previous batch's word alignment
+  (the DTW path search and grouping into words, asr.Alignment). Where the device is the
+  host's own cores, that thread would only take them from the decoder (5-10% slower on 2
+  cores), and the same work runs in line.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .asr import ASRBackend, Encoded, Hypothesis, Region
+from .asr import ASRBackend, Encoded, Hypothesis, Prepared, Region
 from .attribution import WindowText
 from .audio import SAMPLE_RATE, Audio
 from .conventions import decoding_prompt
@@ -182,6 +189,46 @@ def unheard(regions: list[Region], words: list[Word]) -> list[tuple[float, float
     return [(a, b) for a, b in subtract(speech, heard) if b - a >= UNHEARD_MIN_S]
 
 
+class InLine(Executor):
+    """An executor that runs what it is given at once, in the calling thread."""
+
+    def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+
+def host_thread(concurrent: bool) -> Executor:
+    """Where host work runs: its own thread when it can run beside the device's."""
+    return ThreadPoolExecutor(1, thread_name_prefix="transcribe-host") if concurrent else InLine()
+
+
+@dataclass
+class _Decoded:
+    """A batch decoded; its word alignment is still finishing on the host thread."""
+
+    windows: list[Window]
+    rows: list[int]
+    languages: list[str]
+    hypotheses: list[Hypothesis]
+    exhausted: list[bool]  # left degenerate: no fallback decoding was allowed
+    words: Future
+
+
+@dataclass
+class _Heard:
+    """A window decoded, aligned and guarded; its words still in window time."""
+
+    window: Window
+    hypothesis: Hypothesis
+    language: str
+    guard: str | None
+    words: list[Word]
+
+
 class Transcriber:
     """Windows to words, through an ASR backend, with the policy above."""
 
@@ -197,29 +244,56 @@ class Transcriber:
         if not windows:
             return result
         budget = max(1, math.floor(FALLBACK_SHARE * len(windows)))
-        floors = noise_floors(audio) if self.options.verbatim else {}
         queue = deque(sorted(windows, key=lambda w: w.duration, reverse=True))
         total = len(queue)
-        while queue:
-            batch = [queue.popleft() for _ in range(min(self.options.batch_size, len(queue)))]
-            clips = [w.audio(audio.samples, audio.sample_rate) for w in batch]
-            encoded = self.backend.encode(clips)
-            if result.language is None:
-                result.language, result.evidence = self._recording_language(encoded, batch)
-            languages, parts = self._turn_languages(audio, encoded, batch, result.language, turns)
-            for split in parts.values():
-                queue.extend(split)
-                total += len(split)
-            rows = [i for i in range(len(batch)) if i not in parts]
-            texts, (spent, used), retries = self._decode(encoded, [batch[i] for i in rows], rows, [languages[i] for i in rows], clips, floors, budget, turns)
-            queue.extend(retries)
-            total += len(retries)
-            budget -= spent
-            result.fallback_windows += used
-            result.texts.extend(texts)
-            self.progress(1.0 - len(queue) / total)
-        result.texts.sort(key=lambda t: (t.window.start, t.window.channel or 0))
+        heard: list[_Heard] = []
+        previous: _Decoded | None = None
+        with host_thread(self.backend.concurrent) as host:
+            staged = self._stage(host, audio, queue)
+            while queue or previous:
+                current = None
+                if queue:
+                    batch = [queue.popleft() for _ in range(min(self.options.batch_size, len(queue)))]
+                    encoded = self.backend.encode(self._prepared(staged, batch, audio))
+                    staged = self._stage(host, audio, queue)
+                    if result.language is None:
+                        result.language, result.evidence = self._recording_language(encoded, batch)
+                    languages, parts = self._turn_languages(audio, encoded, batch, result.language, turns)
+                    for split in parts.values():
+                        queue.extend(split)
+                        total += len(split)
+                    rows = [i for i in range(len(batch)) if i not in parts]
+                    current, spent, used = self._decode(host, encoded, [batch[i] for i in rows], rows, [languages[i] for i in rows], budget)
+                    budget -= spent
+                    result.fallback_windows += used
+                if previous is not None:
+                    done, retries = self._settle(previous, turns)
+                    heard.extend(done)
+                    queue.extend(retries)
+                    total += len(retries)
+                previous = current
+                self.progress(1.0 - (len(queue) + (previous is not None)) / total)
+        if self.options.verbatim:
+            self._fillers(audio, heard)
+        result.texts = sorted(
+            (WindowText(h.window, _in_recording_time(h.window, h.words), h.language, h.hypothesis.avg_logprob,
+                        h.hypothesis.no_speech_prob, h.hypothesis.temperature, h.guard) for h in heard),
+            key=lambda t: (t.window.start, t.window.channel or 0),
+        )
         return result
+
+    def _stage(self, host: Executor, audio: Audio, queue: deque) -> tuple[list[Window], Future] | None:
+        """Start preparing the batch at the head of the queue on the host thread."""
+        batch = list(queue)[: self.options.batch_size]
+        if not batch:
+            return None
+        return batch, host.submit(lambda: self.backend.prepare([w.audio(audio.samples, audio.sample_rate) for w in batch]))
+
+    def _prepared(self, staged: tuple[list[Window], Future] | None, batch: list[Window], audio: Audio) -> Prepared:
+        """The batch as staged, or prepared now where the queue changed since."""
+        if staged is not None and len(staged[0]) == len(batch) and all(a is b for a, b in zip(staged[0], batch)):
+            return staged[1].result()
+        return self.backend.prepare([w.audio(audio.samples, audio.sample_rate) for w in batch])
 
     # --- languages -----------------------------------------------------------------
     @staticmethod
@@ -279,7 +353,8 @@ class Transcriber:
         ]
         again = sorted(doubtful, key=lambda k: share_of(probs[k], main))[: max(1, int(REHEAR_PER_WINDOW * len(rows)))]
         if again:
-            alone = self.backend.encode([batch[regions[k].row].piece(regions[k].start, regions[k].end).audio(audio.samples, audio.sample_rate) for k in again])
+            pieces = [batch[regions[k].row].piece(regions[k].start, regions[k].end) for k in again]
+            alone = self.backend.encode(self.backend.prepare([piece.audio(audio.samples, audio.sample_rate) for piece in pieces]))
             for j, (k, heard) in enumerate(zip(again, self.backend.detect_languages(alone, self._whole(range(len(again)))))):
                 probs[k], checks[k] = heard, (alone, Region(j, 0.0, MAX_WINDOW_S))
         candidates: dict[int, str] = {}
@@ -315,41 +390,35 @@ class Transcriber:
 
     # --- decoding ------------------------------------------------------------------
     def _decode(
-        self, encoded: Encoded, windows: list[Window], rows: list[int], languages: list[str],
-        clips: list[np.ndarray], floors: dict, budget: int, turns: Sequence[Turn],
-    ) -> tuple[list[WindowText], tuple[int, int], list[Window]]:
-        """Decode whole windows; also returns the fallback decodings spent and the windows
-        decoded again, and the stretches of speech left without words, as windows to
-        decode again."""
+        self, host: Executor, encoded: Encoded, windows: list[Window], rows: list[int], languages: list[str], budget: int
+    ) -> tuple[_Decoded | None, int, int]:
+        """Decode whole windows, falling back while the budget lasts, and launch their word
+        alignment, to finish on the host thread. Also returns the fallback decodings spent
+        and the windows decoded again."""
         if not rows:
-            return [], (0, 0), []
+            return None, 0, 0
         regions = self._whole(rows)
         limits = [token_limit(w.duration) for w in windows]
         prompt = decoding_prompt(list(self.options.terms))
         hypotheses = self.backend.decode(encoded, regions, languages, limits, prompt=prompt, beam_size=self.options.beam_size)
         spent, used, exhausted = self._fallback(encoded, regions, languages, limits, prompt, hypotheses, budget)
-        words = self.backend.align(encoded, rows, hypotheses, languages)
-        texts, retries = [], []
-        guards = [self._guard(h, w, tired) for h, w, tired in zip(hypotheses, words, exhausted)]
-        words = [w for w, _ in guards]
-        for window, row, (kept, guard), hypothesis, language, degenerate in zip(windows, rows, guards, hypotheses, languages, exhausted):
+        alignment = self.backend.align(encoded, rows, hypotheses, languages)
+        return _Decoded(windows, rows, languages, hypotheses, exhausted, host.submit(alignment.words)), spent, used
+
+    def _settle(self, decoded: _Decoded, turns: Sequence[Turn]) -> tuple[list[_Heard], list[Window]]:
+        """A decoded batch's windows with their aligned words guarded, and the stretches of
+        speech left without words, as windows to decode again."""
+        heard, retries = [], []
+        for window, row, hypothesis, language, words, degenerate in zip(
+            decoded.windows, decoded.rows, decoded.hypotheses, decoded.languages, decoded.words.result(), decoded.exhausted
+        ):
+            kept, guard = self._guard(hypothesis, words, degenerate)
+            heard.append(_Heard(window, hypothesis, language, guard, kept))
             if window.retry or degenerate or guard in REMOVES_TEXT or hypothesis.avg_logprob < RETRY_LOGPROB:
                 continue
             for start, end in unheard(turn_regions(window, turns, row), kept):
                 retries.append(window.piece(max(0.0, start - RETRY_PAD_S), end + RETRY_PAD_S, retry=True, language=language))
-        if self.options.verbatim:
-            words = self._fillers(windows, [clips[r] for r in rows], words, languages, [g for _, g in guards], floors)
-        for window, hypothesis, (_, guard), chunk_words, language in zip(windows, hypotheses, guards, words, languages):
-            texts.append(WindowText(
-                window=window,
-                words=_in_recording_time(window, chunk_words),
-                language=language,
-                avg_logprob=hypothesis.avg_logprob,
-                no_speech_prob=hypothesis.no_speech_prob,
-                temperature=hypothesis.temperature,
-                guard=guard,
-            ))
-        return texts, (spent, used), [r for r in retries if r.spans]
+        return heard, [r for r in retries if r.spans]
 
     def _fallback(self, encoded, regions, languages, limits, prompt, hypotheses: list[Hypothesis], budget: int) -> tuple[int, int, list[bool]]:
         """Decode degenerate rows again at rising temperatures while the recording's budget
@@ -392,27 +461,30 @@ class Transcriber:
                 return words[:tail], "repetition-loop"
         return words, None
 
-    def _fillers(self, windows, clips, words, languages, guards, floors) -> list[list[Word]]:
+    def _fillers(self, audio: Audio, heard: list[_Heard]) -> None:
         """Put back the hesitations Whisper smoothed over (filler_pass.py): each island of
-        sound no word accounts for is decoded on its own, many islands to one encoder
-        pass, and becomes a filler when Whisper writes nothing but fillers there."""
-        wanted: dict[str, list[tuple[int, Island]]] = {}
-        for index, (window, clip, language, guard) in enumerate(zip(windows, clips, languages, guards)):
-            if guard not in REMOVES_TEXT:
-                found = unexplained(islands(clip, SAMPLE_RATE, floors[window.channel]), words[index])
-                wanted.setdefault(language, []).extend((index, island) for island in found)
+        sound no word accounts for is decoded on its own, the islands of the whole
+        recording packed many to one encoder pass, and becomes a filler when Whisper
+        writes nothing but fillers there."""
+        floors = noise_floors(audio)
+        wanted: dict[str, list[tuple[_Heard, Island, np.ndarray]]] = {}
+        for h in heard:
+            if h.guard not in REMOVES_TEXT:
+                clip = h.window.audio(audio.samples, audio.sample_rate)
+                found = unexplained(islands(clip, SAMPLE_RATE, floors[h.window.channel]), h.words)
+                wanted.setdefault(h.language, []).extend((h, island, island_audio(clip, island)) for island in found)
         for language, found in wanted.items():
             prompt = decoding_prompt(list(self.options.terms), fillers_in=language)
-            packed, placed = pack_islands([island_audio(clips[index], island) for index, island in found], SAMPLE_RATE)
-            for first in range(0, len(packed), self.options.batch_size):
-                encoded = self.backend.encode(packed[first : first + self.options.batch_size])
-                mine = [(i, p) for i, p in enumerate(placed) if first <= p.row < first + self.options.batch_size]
+            packed, placed = pack_islands([sound for _, _, sound in found], SAMPLE_RATE)
+            size = self.options.batch_size
+            for first in range(0, len(packed), size):
+                encoded = self.backend.encode(self.backend.prepare(packed[first : first + size]))
+                mine = [(i, p) for i, p in enumerate(placed) if first <= p.row < first + size]
                 regions = [Region(p.row - first, p.start, p.end) for _, p in mine]
                 decoded = self.backend.decode(encoded, regions, [language] * len(regions), [FILLER_MAX_TOKENS] * len(regions), prompt=prompt)
                 for (i, _), hypothesis in zip(mine, decoded):
                     filler = filler_word(hypothesis.text)
                     if filler is not None:
-                        index, island = found[i]
+                        h, island, _ = found[i]
                         probability = round(math.exp(hypothesis.avg_logprob), 4)
-                        words[index] = insert_filler(words[index], Word(island.start, island.end, filler, probability))
-        return words
+                        h.words = insert_filler(h.words, Word(island.start, island.end, filler, probability))

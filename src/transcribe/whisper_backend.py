@@ -54,14 +54,29 @@ def default_precision(device: str) -> str:
     return "fp16" if device.startswith("cuda") else "fp32"
 
 
-def log_mel(clips: Sequence[np.ndarray], n_mels: int, device: str) -> torch.Tensor:
-    """whisper's log-Mel spectrogram of each clip padded to 30 s, computed as one batch on
-    `device` (the maximum that floors the dynamic range is each clip's own)."""
-    audio = torch.zeros(len(clips), N_SAMPLES)
+@dataclass
+class WhisperPrepared:
+    """A batch of windows padded to 30 s, on the host (in pinned memory for a GPU, so that
+    the copy to it does not hold the host up)."""
+
+    audio: torch.Tensor  # (windows, N_SAMPLES) float32
+    seconds: list[float]  # audio in each window
+
+    def __len__(self) -> int:
+        return len(self.seconds)
+
+
+def pad_clips(clips: Sequence[np.ndarray], pinned: bool = False) -> WhisperPrepared:
+    audio = torch.zeros(len(clips), N_SAMPLES, pin_memory=pinned)
     for row, clip in enumerate(clips):
         clip = torch.from_numpy(np.ascontiguousarray(clip[:N_SAMPLES], dtype=np.float32))
         audio[row, : len(clip)] = clip
-    audio = audio.to(device)
+    return WhisperPrepared(audio, [min(len(c), N_SAMPLES) / SAMPLE_RATE for c in clips])
+
+
+def log_mel(audio: torch.Tensor, n_mels: int) -> torch.Tensor:
+    """whisper's log-Mel spectrogram of each row of `audio` (30 s each), as one batch on
+    the audio's device (the maximum that floors the dynamic range is each row's own)."""
     spectrum = torch.stft(audio, N_FFT, HOP_LENGTH, window=torch.hann_window(N_FFT, device=audio.device), return_complex=True)
     power = spectrum[..., :-1].abs() ** 2
     spec = torch.clamp(mel_filters(audio.device, n_mels) @ power, min=1e-10).log10()
@@ -106,6 +121,10 @@ class WhisperBackend:
     def multilingual(self) -> bool:
         return self.model.is_multilingual
 
+    @property
+    def concurrent(self) -> bool:
+        return self.device.startswith("cuda")
+
     @lru_cache(maxsize=None)
     def tokenizer(self, language: str | None) -> Tokenizer:
         return get_tokenizer(
@@ -129,11 +148,14 @@ class WhisperBackend:
         first[t.encode(" ") + [t.eot]] = True
         return suppress.to(self.device), first.to(self.device)
 
-    def encode(self, clips: Sequence[np.ndarray]) -> WhisperEncoded:
-        mel = log_mel(clips, self.model.dims.n_mels, self.device).to(self.dtype)
+    def prepare(self, clips: Sequence[np.ndarray]) -> WhisperPrepared:
+        return pad_clips(clips, pinned=self.device.startswith("cuda"))
+
+    def encode(self, prepared: WhisperPrepared) -> WhisperEncoded:
+        mel = log_mel(prepared.audio.to(self.device, non_blocking=True), self.model.dims.n_mels).to(self.dtype)
         with torch.no_grad():
             features = self.model.embed_audio(mel)
-        return WhisperEncoded(features, [min(len(c), N_SAMPLES) / SAMPLE_RATE for c in clips])
+        return WhisperEncoded(features, prepared.seconds)
 
     def detect_languages(self, encoded: WhisperEncoded, regions: Sequence[Region]) -> list[dict[str, float]]:
         if not self.multilingual:
@@ -199,13 +221,15 @@ class WhisperBackend:
             ))
         return hypotheses
 
-    def align(self, encoded: WhisperEncoded, rows: Sequence[int], hypotheses: Sequence[Hypothesis], languages: Sequence[str]) -> list[list[Word]]:
+    def align(self, encoded: WhisperEncoded, rows: Sequence[int], hypotheses: Sequence[Hypothesis], languages: Sequence[str]) -> WhisperAlignment:
         """Word timings by DTW over the alignment heads' cross-attention, as openai-whisper
-        computes them, for a whole batch in one decoder pass over the encoder output."""
-        words: list[list[Word]] = [[] for _ in rows]
+        computes them: one decoder pass over the whole batch and the filtering of the
+        attention run on the device; the path search and the grouping into words, which
+        are sequential, are left to `WhisperAlignment.words` on the host."""
         keep = [i for i, h in enumerate(hypotheses) if h.tokens]
+        alignment = WhisperAlignment(len(rows))
         if not keep:
-            return words
+            return alignment
         eot = self.tokenizer(None).eot
         prefixes = [self.initial_tokens(languages[i], None) for i in keep]
         sequences = [prefix + hypotheses[i].tokens + [eot] for prefix, i in zip(prefixes, keep)]
@@ -228,28 +252,58 @@ class WhisperBackend:
         probs = logits[..., :eot].float().softmax(dim=-1)
         start = len(prefixes[0])
         for row, index in enumerate(keep):
+            tokens = hypotheses[index].tokens
             weights = torch.stack([captured[layer][row, head] for layer, head in heads]).float()
-            seconds = encoded.seconds[rows[index]]
-            words[index] = self._dtw_words(weights, probs[row], hypotheses[index].tokens, start, seconds, languages[index])
+            frames = min(int(encoded.seconds[rows[index]] * SAMPLE_RATE) // HOP_LENGTH, N_FRAMES) // 2
+            weights = weights[:, : start + len(tokens) + 1, :frames].softmax(dim=-1)
+            std, mean = torch.std_mean(weights, dim=-2, keepdim=True, unbiased=False)
+            matrix = median_filter((weights - mean) / std, 7).mean(dim=0)[start - 1 : -1]
+            token_probs = probs[row, start - 1 : start - 1 + len(tokens)][torch.arange(len(tokens)), torch.tensor(tokens)]
+            alignment.add(index, matrix.to("cpu", non_blocking=True), token_probs.to("cpu", non_blocking=True), tokens, self.tokenizer(languages[index]))
+        alignment.launched(encoded.features.device)
+        return alignment
+
+
+class WhisperAlignment:
+    """The host's share of a batch's word alignment: waits for the device's share, then
+    finds each row's DTW path (whisper's numba `dtw` on the host) and groups its tokens
+    into timed words."""
+
+    def __init__(self, rows: int):
+        self.rows = rows
+        self.pending: list[tuple[int, torch.Tensor, torch.Tensor, list[int], Tokenizer]] = []
+        self.done: torch.cuda.Event | None = None
+
+    def add(self, row: int, matrix: torch.Tensor, token_probs: torch.Tensor, tokens: list[int], tokenizer: Tokenizer) -> None:
+        self.pending.append((row, matrix, token_probs, tokens, tokenizer))
+
+    def launched(self, device: torch.device) -> None:
+        """Mark the end of the device's share: on a GPU the copies to the host are
+        asynchronous, and `words` waits for this mark, not for the device to be idle."""
+        if device.type == "cuda":
+            self.done = torch.cuda.Event()
+            self.done.record()
+
+    def words(self) -> list[list[Word]]:
+        if self.done is not None:
+            self.done.synchronize()
+        words: list[list[Word]] = [[] for _ in range(self.rows)]
+        for row, matrix, token_probs, tokens, tokenizer in self.pending:
+            words[row] = _dtw_words(matrix, token_probs.tolist(), tokens, tokenizer)
         return words
 
-    def _dtw_words(self, weights: torch.Tensor, probs: torch.Tensor, tokens: list[int], start: int, seconds: float, language: str) -> list[Word]:
-        tokenizer = self.tokenizer(language)
-        frames = min(int(seconds * SAMPLE_RATE) // HOP_LENGTH, N_FRAMES) // 2
-        weights = weights[:, : start + len(tokens) + 1, :frames].softmax(dim=-1)
-        std, mean = torch.std_mean(weights, dim=-2, keepdim=True, unbiased=False)
-        matrix = median_filter((weights - mean) / std, 7).mean(dim=0)[start - 1 : -1]
-        text_index, time_index = dtw(-matrix)
-        token_probs = probs[start - 1 : start - 1 + len(tokens)][torch.arange(len(tokens)), torch.tensor(tokens)].tolist()
-        texts, word_tokens = tokenizer.split_to_word_tokens(tokens + [tokenizer.eot])
-        if len(word_tokens) <= 1:
-            return []
-        bounds = np.pad(np.cumsum([len(t) for t in word_tokens[:-1]]), (1, 0))
-        jumps = np.pad(np.diff(text_index), (1, 0), constant_values=1).astype(bool)
-        jump_times = time_index[jumps] * FRAME_S
-        timings = [
-            whisper.timing.WordTiming(text, ids, float(jump_times[a]), float(jump_times[b]), float(np.mean(token_probs[a:b])))
-            for text, ids, a, b in zip(texts[:-1], word_tokens[:-1], bounds[:-1], bounds[1:])
-        ]
-        merge_punctuations(timings, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
-        return [Word(t.start, t.end, t.word.strip(), t.probability) for t in timings if t.word.strip()]
+
+def _dtw_words(matrix: torch.Tensor, token_probs: list[float], tokens: list[int], tokenizer: Tokenizer) -> list[Word]:
+    text_index, time_index = dtw(-matrix)
+    texts, word_tokens = tokenizer.split_to_word_tokens(tokens + [tokenizer.eot])
+    if len(word_tokens) <= 1:
+        return []
+    bounds = np.pad(np.cumsum([len(t) for t in word_tokens[:-1]]), (1, 0))
+    jumps = np.pad(np.diff(text_index), (1, 0), constant_values=1).astype(bool)
+    jump_times = time_index[jumps] * FRAME_S
+    timings = [
+        whisper.timing.WordTiming(text, ids, float(jump_times[a]), float(jump_times[b]), float(np.mean(token_probs[a:b])))
+        for text, ids, a, b in zip(texts[:-1], word_tokens[:-1], bounds[:-1], bounds[1:])
+    ]
+    merge_punctuations(timings, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
+    return [Word(t.start, t.end, t.word.strip(), t.probability) for t in timings if t.word.strip()]
