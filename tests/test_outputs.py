@@ -96,6 +96,9 @@ def test_full_disk_is_a_clear_error_and_keeps_the_previous_file(tmp_path, monkey
 
 
 class _NeverCalled:
+    def check(self):
+        pass
+
     def transcribe(self, path):
         raise AssertionError("an up-to-date transcript must not be redone")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -197,14 +199,20 @@ def test_the_summary_is_written_before_the_json(tmp_path, monkeypatch):
     import transcribe.outputs as outputs
 
     written = []
-    monkeypatch.setattr(outputs, "atomic_write", lambda path, content: written.append(path.name))
+    rename = os.replace
+
+    def replace(temporary, path):
+        written.append(Path(path).name)
+        rename(temporary, path)
+
+    monkeypatch.setattr(outputs.os, "replace", replace)
     t = transcript([spoken(0.0, "alpha")])
     write_transcript(t, output_paths(tmp_path, tmp_path / "interview.wav"))
     assert written == ["interview.txt", "interview.json"]  # no report: no summary
     written.clear()
     t.quality = assess(t, [Turn(0.0, 1.0, A)], UNCLEAR)
     write_transcript(t, output_paths(tmp_path, tmp_path / "interview.wav"))
-    assert written == ["interview.txt", "interview.quality.txt", "interview.json"]
+    assert written == ["interview.txt", "interview.quality.txt", "interview.json"]  # the JSON last
 
 
 class _Done:
@@ -214,6 +222,9 @@ class _Done:
 
     def __init__(self, result: Transcript):
         self.result = result
+
+    def check(self):
+        pass
 
     def transcribe(self, path):
         return self.result

@@ -21,6 +21,7 @@ from .errors import (
     FileMissingError,
     NoAudioStreamError,
     NotAudioError,
+    SourceChangedError,
 )
 from .transcript import Recording
 
@@ -171,6 +172,16 @@ def _wav_promised_and_present(path: Path) -> tuple[float, float] | None:
                 handle.seek(length + length % 2, os.SEEK_CUR)
 
 
+def check_source(path: Path) -> None:
+    """The recording exists and is a file (messages name the file, never its folders)."""
+    if not path.exists():
+        raise FileMissingError(f"{path.name} does not exist")
+    if path.is_dir():
+        raise FileMissingError(f"{path.name} is a folder, not a recording")
+    if not path.is_file():
+        raise FileMissingError(f"{path.name} is not a regular file")
+
+
 def load_audio(path: str | os.PathLike) -> Audio:
     """Decode `path` to float32 at 16 kHz, one row per channel.
 
@@ -178,11 +189,9 @@ def load_audio(path: str | os.PathLike) -> Audio:
     A silent recording is returned normally; the pipeline decides what silence means.
     """
     path = Path(path)
-    if not path.exists():
-        raise FileMissingError(f"{path} does not exist")
-    if not path.is_file():
-        raise FileMissingError(f"{path} is not a file")
-    if path.stat().st_size == 0:
+    check_source(path)
+    before = path.stat()
+    if before.st_size == 0:
         raise EmptyFileError(f"{path.name} is empty (0 bytes)")
 
     info = _probe(path)
@@ -230,9 +239,16 @@ def load_audio(path: str | os.PathLike) -> Audio:
     if err and err.strip():
         warnings.append("ffmpeg reported decoding errors; parts of the recording may be damaged")
 
+    sha256 = file_sha256(path)
+    after = path.stat()
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise SourceChangedError(
+            f"{path.name} changed while it was being read (is it still being copied or recorded?); "
+            "run again once it is complete"
+        )
     recording = Recording(
         source_name=path.name,
-        sha256=file_sha256(path),
+        sha256=sha256,
         duration=round(decoded, 3),
         channels=channels,
         sample_rate=int(stream.get("sample_rate") or 0),

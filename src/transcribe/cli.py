@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from .offline import enforce_offline
@@ -12,7 +13,8 @@ from .offline import enforce_offline
 enforce_offline()  # before any dependency is imported
 
 from . import __version__  # noqa: E402
-from .errors import TranscribeError  # noqa: E402
+from .crash_log import write_crash_log  # noqa: E402
+from .errors import TranscribeError, UnexpectedError  # noqa: E402
 
 EPILOG_RUN = """examples:
   transcribe run audio/interview01.m4a
@@ -22,8 +24,8 @@ EPILOG_RUN = """examples:
 Outputs <out>/<name>.json (all data: speakers, segments, word timings, provenance)
 and <out>/<name>.txt ([hh:mm:ss] SPEAKER: text per turn), and <out>/<name>.quality.txt
 (share of the speech transcribed, low-confidence words, guards, where to listen again).
-Rerunning skips recordings that are already transcribed. Nothing is downloaded unless
-you pass --allow-download.
+Rerunning skips recordings that are already transcribed (rebuilding a missing .txt from
+the .json). Nothing is downloaded unless you pass --allow-download.
 """
 
 
@@ -162,22 +164,28 @@ def _run(args: argparse.Namespace) -> int:
         voices=args.voices,
     )
     progress = _ProgressBars(enabled=not args.quiet and sys.stderr.isatty())
+
+    def waiting() -> None:
+        print(f"{args.file.name}: another run is transcribing it into this folder; waiting for it to finish", file=sys.stderr)
+
     try:
-        outcome = transcribe_file(Pipeline(settings, progress=progress), args.file, args.out, force=args.force)
+        outcome = transcribe_file(Pipeline(settings, progress=progress), args.file, args.out, force=args.force, on_wait=waiting)
     finally:
         progress.close()
     transcript = outcome.transcript
     for warning in transcript.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    folder = outcome.paths["json"].parent.name or "."
     if outcome.status == "skipped":
-        print(f"{args.file.name}: already transcribed in {outcome.paths['json']} (use --force to redo)")
+        rebuilt = f"; rebuilt {', '.join(outcome.rebuilt)} from it" if outcome.rebuilt else ""
+        print(f"{args.file.name}: already transcribed in {outcome.paths['json'].name} in {folder}{rebuilt} (use --force to redo)")
     else:
         print(
             f"{args.file.name}: {len(transcript.segments)} segments, {len(transcript.speakers)} speakers, "
-            f"language {transcript.language or '-'} -> {outcome.paths['json']}, {outcome.paths['txt']}"
+            f"language {transcript.language or '-'} -> {outcome.paths['json'].name}, {outcome.paths['txt'].name} in {folder}"
         )
         if transcript.quality is not None:
-            print("\n".join(f"  {line}" for line in headline(transcript.quality)) + f" (see {outcome.paths['quality']})")
+            print("\n".join(f"  {line}" for line in headline(transcript.quality)) + f" (see {outcome.paths['quality'].name})")
     return 0
 
 
@@ -232,9 +240,14 @@ COMMANDS = {"run": _run, "models": _models, "voices": _voices}
 
 
 def main(argv: list[str] | None = None) -> int:
+    # What the user must know reaches stderr as the transcript's warnings; the libraries'
+    # own warnings (numpy's divide, torch's deprecations) are for their developers.
+    warnings.simplefilter("ignore")
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except UnexpectedError as error:
+        return _crashed(error, error.__cause__)
     except TranscribeError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
@@ -244,6 +257,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written for the recording in progress", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - the last resort: one line, the traceback to a log
+        return _crashed(UnexpectedError(f"transcribe {args.command}", error), error)
+
+
+def _crashed(error: UnexpectedError, cause: BaseException | None) -> int:
+    log = write_crash_log(error.stage, cause or error)
+    where = f"the details are in {log}" if log else "no crash log could be written"
+    print(f"error: {error}; {where} (please report it)", file=sys.stderr)
+    return error.exit_code
 
 
 if __name__ == "__main__":

@@ -38,6 +38,12 @@ class CorruptAudioError(InputFileError):
     exit_code = 7
 
 
+class SourceChangedError(InputFileError):
+    """The recording changed while it was read (still being copied or recorded)."""
+
+    exit_code = 8
+
+
 class ModelError(TranscribeError):
     """A model is missing, unreadable or of the wrong kind: fix the installation."""
 
@@ -51,6 +57,30 @@ class SettingsError(TranscribeError):
 
 
 class OutputError(TranscribeError):
-    """The transcript could not be written (disk full, no permission)."""
+    """The transcript could not be written (disk full, no permission, not a folder)."""
 
     exit_code = 12
+
+
+class TranscriptFileError(TranscribeError):
+    """A transcript already in the output folder cannot be read: it is never treated as
+    absent (that would replace it unseen)."""
+
+    exit_code = 13
+
+
+class NameClashError(TranscribeError):
+    """The output folder holds the transcript of a different recording of the same name."""
+
+    exit_code = 14
+
+
+class UnexpectedError(TranscribeError):
+    """A failure the pipeline did not anticipate (a bug, a driver error): the message names
+    the stage, the traceback goes to a log file."""
+
+    exit_code = 70  # EX_SOFTWARE
+
+    def __init__(self, stage: str, error: BaseException):
+        super().__init__(f"unexpected {type(error).__name__} during {stage}")
+        self.stage = stage

@@ -1,34 +1,50 @@
-"""Write transcripts atomically: `<out>/<stem>.json` (the data model), `<stem>.txt` and
-`<stem>.quality.txt` (the quality summary)."""
+"""A recording's transcript set in the output folder: `<stem>.json` (the data model, and
+the mark of a finished transcript), `<stem>.txt` and `<stem>.quality.txt`, derived from it.
+
+The set is written as one unit: every file goes to a temporary file first, then the
+derived files are renamed into place and the JSON last. A failure before the renames
+leaves the previous set as it was and no temporary file behind; a crash between renames
+leaves derived files newer than the JSON, which the next run sees (they differ from what
+the JSON renders to) and rebuilds from the JSON; a kill before the renames leaves
+temporary files, which the next run removes. Messages name files, never full paths:
+folder names can name participants.
+"""
 
 from __future__ import annotations
 
 import errno
+import glob
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from .conventions import Conventions, render_text
-from .errors import OutputError
+from .errors import OutputError, TranscriptFileError
 from .quality import render_summary
 from .transcript import Transcript
 
+# Space a transcript set needs, at most: about 3 words a second of speech, each word with
+# its timing and probability in the JSON (~150 bytes) and in the text.
+BYTES_PER_SECOND = 1024
+SPACE_MARGIN = 1 << 20
 
-def atomic_write(path: Path, content: str) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
-    try:
-        with handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except OSError as error:
-        Path(handle.name).unlink(missing_ok=True)
-        reason = "the disk is full" if error.errno == errno.ENOSPC else error.strerror
-        raise OutputError(f"could not write {path}: {reason}") from None
+_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOTDIR: "part of the path is a file, not a folder",
+    errno.EEXIST: "it is a file, not a folder",
+    errno.ENAMETOOLONG: "the name is too long",
+    errno.ENOENT: "its folder cannot be created there",
+}
+
+
+def reason(error: OSError) -> str:
+    return _REASONS.get(error.errno, error.strerror or type(error).__name__)
 
 
 def output_paths(out_dir: Path, source: Path) -> dict[str, Path]:
@@ -39,17 +55,156 @@ def output_paths(out_dir: Path, source: Path) -> dict[str, Path]:
     }
 
 
+class OutputFolder:
+    """The output folder, made and checked before any work is done."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.created: list[Path] = []
+
+    @classmethod
+    def prepare(cls, path: str | Path) -> OutputFolder:
+        """Create the folder (and missing parents) and prove it writable with a probe file."""
+        folder = cls(Path(path))
+        try:
+            missing = [p for p in [folder.path, *folder.path.parents] if not p.exists()]
+            for parent in reversed(missing):
+                parent.mkdir()
+                folder.created.append(parent)
+            if not folder.path.is_dir():
+                raise OSError(errno.EEXIST, "a file is in the way")
+            with tempfile.TemporaryFile(dir=folder.path, prefix=".probe-"):
+                pass
+        except OSError as error:
+            folder.remove_if_unused()
+            raise OutputError(f"cannot write transcripts to the folder '{folder.path.name}': {reason(error)}") from None
+        return folder
+
+    def require_space(self, seconds: float) -> None:
+        """Enough free space for the transcript of `seconds` of audio."""
+        needed = SPACE_MARGIN + int(BYTES_PER_SECOND * seconds)
+        free = shutil.disk_usage(self.path).free
+        if free < needed:
+            raise OutputError(
+                f"not enough space in the folder '{self.path.name}': {free / 1e6:.1f} MB free, "
+                f"{needed / 1e6:.1f} MB needed for the transcript"
+            )
+
+    def remove_if_unused(self) -> None:
+        """Remove the folders `prepare` created, where nothing was written to them."""
+        for folder in reversed(self.created):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+
+
+def conventions_of(transcript: Transcript) -> Conventions:
+    """The conventions the transcript was made with: its derived files are a function of
+    the JSON alone."""
+    settings = transcript.provenance.settings
+    return Conventions(style=settings.get("style", "verbatim"), pause_s=settings.get("pause", 1.0))
+
+
+def render_derived(transcript: Transcript) -> dict[str, str]:
+    conventions = conventions_of(transcript)
+    derived = {"txt": render_text(transcript, conventions)}
+    if transcript.quality is not None:
+        derived["quality"] = render_summary(transcript.quality, transcript)
+    return derived
+
+
 def read_transcript(path: Path) -> Transcript | None:
-    """The transcript at `path`, or None when it is missing or unreadable."""
+    """The transcript at `path`, None when there is none; one that cannot be read is an
+    error, never taken for absent (the next write would replace it unseen)."""
+    if not path.exists():
+        return None
     try:
         return Transcript.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except OSError as error:
+        why = reason(error)
+    except json.JSONDecodeError as error:
+        why = f"damaged JSON at line {error.lineno}"
+    except (ValueError, KeyError, TypeError) as error:
+        why = str(error) if isinstance(error, ValueError) else f"not a transcript ({type(error).__name__} {error})"
+    raise TranscriptFileError(
+        f"{path.name} in the output folder cannot be read ({why}); move it away, or pass --force to transcribe again and replace it"
+    )
 
 
-def write_transcript(transcript: Transcript, paths: dict[str, Path], conventions: Conventions = Conventions()) -> None:
-    # The text files first: the JSON is the marker of a finished transcript (see resume).
-    atomic_write(paths["txt"], render_text(transcript, conventions))
-    if transcript.quality is not None:
-        atomic_write(paths["quality"], render_summary(transcript.quality, transcript))
-    atomic_write(paths["json"], json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2) + "\n")
+def write_transcript(transcript: Transcript, paths: dict[str, Path]) -> None:
+    """Write the set as one unit (see the module's docstring)."""
+    contents = {**render_derived(transcript), "json": json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2) + "\n"}
+    temps: dict[str, Path] = {}
+    kind = "json"
+    try:
+        paths["json"].parent.mkdir(parents=True, exist_ok=True)
+        for kind, text in contents.items():
+            temps[kind] = _temporary(paths[kind], text)
+        for kind in contents:  # the JSON last: it marks the set finished
+            os.replace(temps[kind], paths[kind])
+            del temps[kind]
+        _sync_folder(paths["json"].parent)
+    except OSError as error:
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
+        raise OutputError(f"could not write {paths[kind].name}: {reason(error)}") from None
+
+
+def remove_leftovers(paths: dict[str, Path]) -> list[str]:
+    """Remove the temporary files a killed run left of this set (call it holding the
+    recording's lock: no other run is writing them)."""
+    removed = []
+    for path in paths.values():
+        for temporary in path.parent.glob(f".{glob.escape(path.name)}.*"):
+            temporary.unlink(missing_ok=True)
+            removed.append(temporary.name)
+    return removed
+
+
+def refresh_derived(transcript: Transcript, paths: dict[str, Path]) -> list[str]:
+    """Rebuild from the JSON each derived file that is missing or differs from it (a crash
+    between the renames, a deleted file); returns the names rebuilt."""
+    rebuilt = []
+    for kind, text in render_derived(transcript).items():
+        path = paths[kind]
+        try:
+            current = path.read_text(encoding="utf-8") if path.exists() else None
+        except (OSError, UnicodeDecodeError):
+            current = None
+        if current != text:
+            atomic_write(path, text)
+            rebuilt.append(path.name)
+    return rebuilt
+
+
+def atomic_write(path: Path, content: str) -> None:
+    """Write one file: a temporary file beside `path`, fsynced, renamed over it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(_temporary(path, content), path)
+    except OSError as error:
+        raise OutputError(f"could not write {path.name}: {reason(error)}") from None
+
+
+def _temporary(path: Path, content: str) -> Path:
+    """`content` in a new fsynced temporary file beside `path` (removed if it fails)."""
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
+    try:
+        with handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return Path(handle.name)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames durable (a power cut after this keeps the new set)."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

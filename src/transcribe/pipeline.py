@@ -17,13 +17,14 @@ from typing import Callable
 from . import __version__
 from .asr import ASRBackend
 from .attribution import SpeakerTimeline, guard_events, segments_of
-from .audio import Audio, file_sha256, load_audio
+from .audio import Audio, check_source, file_sha256, load_audio
 from .conventions import Conventions
 from .diarization import MODES, Diarization, SpeakerCount, diarize, mark_overlapping, overlapping_speech
-from .errors import SettingsError, TranscribeError
+from .errors import NameClashError, SettingsError, TranscribeError, UnexpectedError
 from .languages import normalize_language, parse_language_list
+from .locks import lock_path, recording_lock
 from .model_store import ModelStore
-from .outputs import output_paths, read_transcript, write_transcript
+from .outputs import OutputFolder, output_paths, read_transcript, refresh_derived, remove_leftovers, write_transcript
 from .quality import assess
 from .roles import assign_roles, parse_channel_map, parse_roles
 from .speech_activity import is_silent
@@ -88,6 +89,7 @@ class Pipeline:
         self.batch_size = settings.batch_size or (16 if self.device.startswith("cuda") else 4)
         self.progress = progress or (lambda stage, fraction: None)
         self._asr: ASRBackend | None = None
+        self._whisper_source = None
         self._diarizer = None
         self._speech_detector = None
         self._voice_embedder = None
@@ -95,15 +97,21 @@ class Pipeline:
         self.channel_map = parse_channel_map(settings.channel_map, self.roles)
         self.voices = select_voices(self.store, settings.voices, self.roles)
 
+    def check(self) -> None:
+        """Find the Whisper model without loading it: a wrong --model fails before any work."""
+        if self._whisper_source is None:
+            from .whisper_models import resolve_whisper
+
+            self._whisper_source = resolve_whisper(self.settings.model, self.device, self.store)
+
     @property
     def asr(self) -> ASRBackend:
         if self._asr is None:
             from .whisper_backend import WhisperBackend
-            from .whisper_models import load_whisper
 
-            model, info = load_whisper(self.settings.model, self.device, self.store)
+            self.check()
             precision = None if self.settings.precision == "auto" else self.settings.precision
-            self._asr = WhisperBackend(model, info, self.device, precision)
+            self._asr = WhisperBackend(self._whisper_source.load(self.device), self._whisper_source.info, self.device, precision)
         return self._asr
 
     def diarizer(self):
@@ -157,11 +165,12 @@ class Pipeline:
             speech_detector=self.speech_detector,
         )
 
-    def transcribe(self, path: str | Path) -> Transcript:
+    def transcribe(self, recording: str | Path | Audio) -> Transcript:
+        """The transcript of a recording (a file, or its audio already decoded)."""
         timings: dict[str, float] = {}
         clock = _Clock(timings)
         with clock("decode_audio"):
-            audio = load_audio(path)
+            audio = recording if isinstance(recording, Audio) else load_audio(recording)
         warnings = list(audio.warnings)
         models: list[ModelInfo] = []
         result = TranscriptionResult([], None)
@@ -235,7 +244,8 @@ class Pipeline:
 
 
 class _Clock:
-    """`with clock("stage"):` adds the stage's wall time to `timings`."""
+    """`with clock("stage"):` adds the stage's wall time to `timings`, and names the stage
+    in an error nobody anticipated (the traceback goes to the crash log, not the user)."""
 
     def __init__(self, timings: dict[str, float]):
         self.timings = timings
@@ -245,6 +255,10 @@ class _Clock:
         start = time.perf_counter()
         try:
             yield
+        except TranscribeError:
+            raise
+        except Exception as error:
+            raise UnexpectedError(stage.replace("_", " "), error) from error
         finally:
             self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
@@ -254,23 +268,42 @@ class FileOutcome:
     status: str  # "transcribed" or "skipped" (an up-to-date transcript already existed)
     paths: dict[str, Path]
     transcript: Transcript
+    rebuilt: list[str] = field(default_factory=list)  # derived files rebuilt from the JSON
 
 
-def transcribe_file(pipeline: Pipeline, source: str | Path, out_dir: str | Path, force: bool = False) -> FileOutcome:
-    """Transcribe `source` into `out_dir`, resuming: a finished transcript of the same
-    recording (same content hash) is kept unless `force`; a transcript of a *different*
-    recording under the same name is never silently replaced."""
+def transcribe_file(
+    pipeline: Pipeline, source: str | Path, out_dir: str | Path, force: bool = False, on_wait: Callable[[], None] = lambda: None
+) -> FileOutcome:
+    """Transcribe `source` into `out_dir`, resuming.
+
+    Everything that can be checked is checked before any work: the recording exists, the
+    output folder can be written, the model can be found. A finished transcript of the
+    same recording (same content hash) is kept unless `force`, its derived files rebuilt
+    where missing or stale; a transcript of a *different* recording under the same name,
+    or one that cannot be read, is never silently replaced. Runs of the same recording
+    into the same folder take turns (`on_wait` is called if this one has to wait), so the
+    second finds the first one's transcript and does not redo it."""
     source, out_dir = Path(source), Path(out_dir)
-    paths = output_paths(out_dir, source)
-    existing = read_transcript(paths["json"])
-    if existing is not None and not force:
-        if source.is_file() and existing.recording.sha256 == file_sha256(source):
-            return FileOutcome("skipped", paths, existing)
-        if source.is_file():
-            raise TranscribeError(
-                f"{paths['json']} holds the transcript of a different recording named like "
-                f"{source.name}; move it away or pass --force to replace it"
-            )
-    transcript = pipeline.transcribe(source)
-    write_transcript(transcript, paths, pipeline.settings.conventions)
-    return FileOutcome("transcribed", paths, transcript)
+    check_source(source)
+    folder = OutputFolder.prepare(out_dir)
+    try:
+        pipeline.check()
+        paths = output_paths(out_dir, source)
+        with recording_lock(lock_path(out_dir, source.stem), on_wait):
+            remove_leftovers(paths)
+            existing = None if force else read_transcript(paths["json"])
+            if existing is not None:
+                if existing.recording.sha256 != file_sha256(source):
+                    raise NameClashError(
+                        f"{paths['json'].name} holds the transcript of a different recording named like "
+                        f"{source.name}; move it away or pass --force to replace it"
+                    )
+                return FileOutcome("skipped", paths, existing, refresh_derived(existing, paths))
+            audio = load_audio(source)
+            folder.require_space(audio.duration)
+            transcript = pipeline.transcribe(audio)
+            write_transcript(transcript, paths)
+            return FileOutcome("transcribed", paths, transcript)
+    except BaseException:
+        folder.remove_if_unused()
+        raise

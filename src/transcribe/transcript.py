@@ -164,10 +164,10 @@ class Transcript:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transcript:
         version = data.get("schema_version")
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise ValueError(f"written by a newer version of transcribe (schema {version}, this one reads {SCHEMA_VERSION}): update transcribe")
         if version != SCHEMA_VERSION:
-            raise ValueError(
-                f"transcript schema version {version} is not supported (expected {SCHEMA_VERSION})"
-            )
+            raise ValueError(f"not a transcript (schema version {version!r})")
         prov = dict(data["provenance"])
         prov["models"] = [ModelInfo(**m) for m in prov.get("models", [])]
         return cls(

@@ -4,6 +4,7 @@ Hugging Face Hub (hub_whisper.py), and the device they run on."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -56,8 +57,26 @@ def _apply_alignment_heads(model: whisper.Whisper, heads: list[list[int]] | None
     model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
 
 
-def load_whisper(spec: str, device: str, store: ModelStore | None = None) -> tuple[whisper.Whisper, ModelInfo]:
-    """Load a Whisper model by store name, official name (cache) or checkpoint path."""
+@dataclass
+class WhisperSource:
+    """Weights a model name resolved to, not yet loaded."""
+
+    info: ModelInfo
+    stored: StoredModel | None = None
+    path: Path | None = None  # a checkpoint file, or None for whisper's own cache
+
+    def load(self, device: str) -> whisper.Whisper:
+        if self.stored is not None:
+            return _load_stored(self.stored, device)
+        if self.path is not None:
+            return whisper.load_model(str(self.path), device=device)
+        return whisper.load_model(self.info.name, device=device, download_root=str(whisper_cache_dir()))
+
+
+def resolve_whisper(spec: str, device: str, store: ModelStore | None = None) -> WhisperSource:
+    """The weights `spec` names (store name, official name in whisper's cache, checkpoint
+    path or Hub name), found without loading them: checked before any work is done, so a
+    wrong --model fails in a second, not after diarization."""
     store = store or ModelStore()
     if spec == "auto":
         base = "cuda" if device.startswith("cuda") else "cpu"
@@ -73,25 +92,30 @@ def load_whisper(spec: str, device: str, store: ModelStore | None = None) -> tup
     stored = store.get("whisper", spec)
     path = Path(spec).expanduser()
     if stored is not None:
-        return _load_stored(stored, device), ModelInfo("asr", spec, "store", stored.sha256)
+        return WhisperSource(ModelInfo("asr", spec, "store", stored.sha256), stored=stored)
     if path.is_file():
         from .audio import file_sha256
 
-        return whisper.load_model(str(path), device=device), ModelInfo("asr", path.name, "path", file_sha256(path))
+        return WhisperSource(ModelInfo("asr", path.name, "path", file_sha256(path)), path=path)
     if spec in whisper._MODELS:
         if not _official_cache_file(spec).is_file() and not downloads_allowed():
             raise ModelError(
                 f"Whisper model '{spec}' is not downloaded and downloads are off: pass --allow-download "
                 "once, or import a local copy with `transcribe models import`"
             )
-        model = whisper.load_model(spec, device=device, download_root=str(whisper_cache_dir()))
-        return model, ModelInfo("asr", spec, "whisper-cache", _official_sha256(spec))
+        return WhisperSource(ModelInfo("asr", spec, "whisper-cache", _official_sha256(spec)))
     repo = hub_repo(spec)
     if repo is not None:
         stored = load_from_hub(store, repo)
-        return _load_stored(stored, device), ModelInfo("asr", repo, "hf-cache", stored.sha256)
+        return WhisperSource(ModelInfo("asr", repo, "hf-cache", stored.sha256), stored=stored)
     known = sorted({m.name for m in store.list("whisper")} | set(whisper.available_models()) | set(SHORT_NAMES))
     raise ModelError(f"unknown Whisper model '{spec}' (known: {', '.join(known)}, or a Hugging Face name owner/model)")
+
+
+def load_whisper(spec: str, device: str, store: ModelStore | None = None) -> tuple[whisper.Whisper, ModelInfo]:
+    """Load a Whisper model by store name, official name (cache), checkpoint path or Hub name."""
+    source = resolve_whisper(spec, device, store)
+    return source.load(device), source.info
 
 
 def _load_stored(stored: StoredModel, device: str) -> whisper.Whisper:
