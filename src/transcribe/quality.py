@@ -29,7 +29,6 @@ the words' text, so the report can be shared where the transcript cannot.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 from .conventions import Conventions, clock
 from .diarization import Turn
