@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from transcribe.conventions import Conventions, render_text
+from transcribe.conventions import Conventions
+from transcribe.writers import render_text
 from transcribe.errors import SettingsError
 from transcribe.languages import decide, fold_probabilities, needs_decoding, normalize_language, parse_language_list, switch_candidate
 from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript

@@ -8,7 +8,8 @@ import os
 import pytest
 
 from transcribe.errors import OutputError, TranscribeError
-from transcribe.conventions import Conventions, render_text
+from transcribe.conventions import Conventions
+from transcribe.writers import render_text
 from transcribe.outputs import atomic_write, output_paths, write_transcript
 from transcribe.pipeline import transcribe_file
 from transcribe.transcript import GuardEvent, Provenance, Recording, Segment, Speaker, Transcript, Word

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from transcribe.conventions import Conventions, render_text
+from transcribe.conventions import Conventions
+from transcribe.writers import render_text
 from transcribe.diarization import Turn, mark_overlapping, overlapping_speech
 from transcribe.metrics import filler_recall, normalize, spoken_text, wer
 from transcribe.transcript import Overlap, Provenance, Recording, Segment, Speaker, Transcript, Word

@@ -1,4 +1,5 @@
-"""Command line: `transcribe run FILE`, `transcribe models list|import`, `transcribe voices enroll|list|remove`."""
+"""Command line: `transcribe run FILE`, `transcribe export JSON --formats ...`,
+`transcribe models list|import`, `transcribe voices enroll|list|remove`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ enforce_offline()  # before any dependency is imported
 from . import __version__  # noqa: E402
 from .crash_log import write_crash_log  # noqa: E402
 from .errors import TranscribeError, UnexpectedError  # noqa: E402
+from .writers import WRITERS as _WRITERS  # noqa: E402
+
+WRITER_NAMES = tuple(_WRITERS)
 
 EPILOG_RUN = """examples:
   transcribe run audio/interview01.m4a
@@ -81,8 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=_positive_int, help="30 s windows decoded together (default: 16 on GPU, 4 on CPU)")
     run.add_argument("--beam-size", type=_positive_int, default=5, help="beams searched per window; 1 decodes greedily (faster, less accurate; default: 5)")
     run.add_argument("--allow-download", action="store_true", help="allow fetching models from the internet (uses HF_TOKEN for pyannote)")
+    run.add_argument("--formats", default="txt,quality", metavar="NAMES",
+                     help=f"files to write beside the .json, comma-separated: {', '.join(n for n in WRITER_NAMES if n != 'json')} (default: txt,quality)")
     run.add_argument("--force", action="store_true", help="transcribe again even if a transcript exists")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+
+    export = commands.add_parser(
+        "export",
+        help="write other formats of existing transcripts, from their .json",
+        description="Write formats of existing transcripts again from their .json alone, without transcribing.",
+    )
+    export.add_argument("transcripts", nargs="+", type=Path, help="transcript .json files")
+    export.add_argument("--formats", required=True, metavar="NAMES", help=f"comma-separated: {', '.join(n for n in WRITER_NAMES if n != 'json')}")
+    export.add_argument("-o", "--out", type=Path, help="folder to write to (default: beside each .json)")
 
     models = commands.add_parser("models", help="list or import models").add_subparsers(dest="models_command", required=True, metavar="ACTION")
     models.add_parser("list", help="list imported models and downloaded Whisper models")
@@ -142,7 +157,9 @@ def _run(args: argparse.Namespace) -> int:
     from .offline import allow_downloads
     from .pipeline import Pipeline, Settings, transcribe_file
     from .quality import headline
+    from .writers import parse_formats
 
+    formats = parse_formats(args.formats)
     if args.allow_download:
         allow_downloads()
     settings = Settings(
@@ -169,7 +186,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{args.file.name}: another run is transcribing it into this folder; waiting for it to finish", file=sys.stderr)
 
     try:
-        outcome = transcribe_file(Pipeline(settings, progress=progress), args.file, args.out, force=args.force, on_wait=waiting)
+        outcome = transcribe_file(Pipeline(settings, progress=progress), args.file, args.out, force=args.force, on_wait=waiting, formats=formats)
     finally:
         progress.close()
     transcript = outcome.transcript
@@ -186,6 +203,17 @@ def _run(args: argparse.Namespace) -> int:
         )
         if transcript.quality is not None:
             print("\n".join(f"  {line}" for line in headline(transcript.quality)) + f" (see {outcome.paths['quality'].name})")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .outputs import export
+    from .writers import parse_formats
+
+    formats = parse_formats(args.formats)
+    for path in args.transcripts:
+        written = export(path, formats, args.out)
+        print(f"{path.name}: " + (f"wrote {', '.join(written)}" if written else "up to date"))
     return 0
 
 
@@ -236,7 +264,7 @@ def _voices(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "models": _models, "voices": _voices}
+COMMANDS = {"run": _run, "export": _export, "models": _models, "voices": _voices}
 
 
 def main(argv: list[str] | None = None) -> int:

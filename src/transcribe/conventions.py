@@ -1,4 +1,5 @@
-"""Transcription conventions: how the words of a transcript are written for coding.
+"""Transcription conventions: how the words of a transcript are written for coding
+(turns.py applies them to a transcript).
 
 The JSON transcript keeps Whisper's words with their timings and probabilities; these
 conventions turn them into the readable text a qualitative researcher codes:
@@ -23,8 +24,6 @@ import re
 from dataclasses import dataclass
 
 from .errors import SettingsError
-from .guards import REMOVES_TEXT
-from .transcript import GuardEvent, Segment, Transcript, Word
 
 STYLES = ("verbatim", "clean")
 
@@ -78,124 +77,20 @@ def is_filler(word: str) -> bool:
     return re.sub(r"[^\w-]", "", word.lower()) in FILLERS
 
 
-def _pause(gap: float, conventions: Conventions) -> str | None:
+def pause_length(gap: float, conventions: Conventions) -> str | None:
+    """A silence of `gap` seconds between words: "long" (written in seconds), "short"
+    (written "(.)") or None (not a pause)."""
     if gap >= conventions.pause_s:
-        return f"({gap:.1f})"
+        return "long"
     if gap >= conventions.short_pause_s:
-        return "(.)"
+        return "short"
     return None
 
 
-def _verbatim_pieces(words: list[Word], conventions: Conventions) -> list[str]:
-    pieces: list[str] = []
-    unclear: list[Word] = []
-
-    def flush() -> None:
-        if unclear:
-            pieces.append(f"[unclear {clock(unclear[0].start)}: {' '.join(w.text for w in unclear)}]")
-            unclear.clear()
-
-    previous_end = None
-    for word in words:
-        if previous_end is not None and (marker := _pause(word.start - previous_end, conventions)):
-            flush()
-            pieces.append(marker)
-        if word.probability < conventions.unclear_below:
-            unclear.append(word)
-        else:
-            flush()
-            pieces.append(word.text)
-        previous_end = word.end
-    flush()
-    return pieces
-
-
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
+    """The words alone: fillers removed, the first letter capitalised."""
     kept = [w for w in text.split() if not is_filler(w)]
     cleaned = " ".join(kept)
     cleaned = re.sub(r"\s+([,.?!])", r"\1", cleaned)
     cleaned = re.sub(r"^[,.\s]+", "", cleaned)
     return cleaned[:1].upper() + cleaned[1:] if cleaned else ""
-
-
-@dataclass
-class _Unheard:
-    start: float
-    speaker: str
-
-
-@dataclass
-class _Line:
-    start: float
-    speaker: str
-    items: list  # Segment or GuardEvent, in time order
-
-
-def _untranscribed_overlaps(transcript: Transcript) -> list[_Unheard]:
-    """Overlapping speech of a speaker who has no words there: on a mono recording
-    Whisper hears the dominant voice, so the other one is marked, not transcribed."""
-    unheard = []
-    for overlap in transcript.overlaps:
-        for speaker in overlap.speakers:
-            if not any(s.speaker == speaker and s.start < overlap.end and s.end > overlap.start for s in transcript.segments if s.text):
-                unheard.append(_Unheard(overlap.start, speaker))
-    return unheard
-
-
-def _lines(transcript: Transcript, conventions: Conventions) -> list[_Line]:
-    items: list = [s for s in transcript.segments if s.text]
-    if conventions.style == "verbatim":
-        items += [g for g in transcript.guards if g.guard in REMOVES_TEXT]
-        items += _untranscribed_overlaps(transcript)
-    items.sort(key=lambda item: item.start)
-    lines: list[_Line] = []
-    for item in items:
-        if lines and lines[-1].speaker == item.speaker:
-            lines[-1].items.append(item)
-        else:
-            lines.append(_Line(item.start, item.speaker, [item]))
-    return lines
-
-
-def _language_name(code: str) -> str:
-    from .languages import whisper_languages
-
-    return whisper_languages().get(code, code).title()
-
-
-def render_line(line_items: list, conventions: Conventions, main_language: str | None = None) -> str:
-    if conventions.style == "clean":
-        return " ".join(t for s in line_items if isinstance(s, Segment) and (t := _clean(s.text)))
-    pieces: list[str] = []
-    previous_end = None
-    current_language = main_language
-    for item in line_items:
-        if isinstance(item, GuardEvent):
-            pieces.append(f"[inaudible {clock(item.start)}]")
-            previous_end = None
-            continue
-        if isinstance(item, _Unheard):
-            pieces.append(f"[overlapping speech {clock(item.start)}, not transcribed]")
-            previous_end = None
-            continue
-        if item.overlap:
-            pieces.append("[overlap]")
-        if item.language and current_language and item.language != current_language:
-            pieces.append(f"[in {_language_name(item.language)}]")
-            current_language = item.language
-        if previous_end is not None and item.words and (marker := _pause(item.words[0].start - previous_end, conventions)):
-            pieces.append(marker)
-        pieces.extend(_verbatim_pieces(item.words, conventions) if item.words else [item.text])
-        previous_end = item.words[-1].end if item.words else item.end
-    return " ".join(pieces)
-
-
-def render_text(transcript: Transcript, conventions: Conventions = Conventions()) -> str:
-    """`[hh:mm:ss] SPEAKER: text`, one line per turn (consecutive items of one speaker)."""
-    labels = {s.id: s.label for s in transcript.speakers}
-    out = []
-    for line in _lines(transcript, conventions):
-        text = render_line(line.items, conventions, transcript.language)
-        if text:
-            out.append(f"[{clock(line.start)}] {labels.get(line.speaker, line.speaker)}: {text}\n")
-    return "".join(out)

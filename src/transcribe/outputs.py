@@ -1,5 +1,6 @@
 """A recording's transcript set in the output folder: `<stem>.json` (the data model, and
-the mark of a finished transcript), `<stem>.txt` and `<stem>.quality.txt`, derived from it.
+the mark of a finished transcript) and the formats derived from it (writers.py: by default
+`<stem>.txt` and `<stem>.quality.txt`).
 
 The set is written as one unit: every file goes to a temporary file first, then the
 derived files are renamed into place and the JSON last. A failure before the renames
@@ -20,10 +21,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .conventions import Conventions, render_text
 from .errors import OutputError, TranscriptFileError
-from .quality import render_summary
 from .transcript import Transcript
+from .writers import DEFAULT_FORMATS, WRITERS
 
 # Space a transcript set needs, at most: about 3 words a second of speech, each word with
 # its timing and probability in the JSON (~150 bytes) and in the text.
@@ -47,12 +47,9 @@ def reason(error: OSError) -> str:
     return _REASONS.get(error.errno, error.strerror or type(error).__name__)
 
 
-def output_paths(out_dir: Path, source: Path) -> dict[str, Path]:
-    return {
-        "json": out_dir / f"{source.stem}.json",
-        "txt": out_dir / f"{source.stem}.txt",
-        "quality": out_dir / f"{source.stem}.quality.txt",
-    }
+def output_paths(out_dir: Path, source: Path, formats: tuple[str, ...] = ("json", *DEFAULT_FORMATS)) -> dict[str, Path]:
+    """Where each format of `source`'s transcript goes (the JSON always among them)."""
+    return {name: out_dir / f"{source.stem}{WRITERS[name].suffix}" for name in dict.fromkeys(["json", *formats])}
 
 
 class OutputFolder:
@@ -99,19 +96,10 @@ class OutputFolder:
                 return
 
 
-def conventions_of(transcript: Transcript) -> Conventions:
-    """The conventions the transcript was made with: its derived files are a function of
-    the JSON alone."""
-    settings = transcript.provenance.settings
-    return Conventions(style=settings.get("style", "verbatim"), pause_s=settings.get("pause", 1.0))
-
-
-def render_derived(transcript: Transcript) -> dict[str, str]:
-    conventions = conventions_of(transcript)
-    derived = {"txt": render_text(transcript, conventions)}
-    if transcript.quality is not None:
-        derived["quality"] = render_summary(transcript.quality, transcript)
-    return derived
+def render_derived(transcript: Transcript, formats: tuple[str, ...] = DEFAULT_FORMATS) -> dict[str, str]:
+    """The derived formats' contents (those the transcript has something for)."""
+    rendered = {name: WRITERS[name]().render(transcript) for name in formats if name != "json"}
+    return {name: text for name, text in rendered.items() if text is not None}
 
 
 def read_transcript(path: Path) -> Transcript | None:
@@ -134,7 +122,7 @@ def read_transcript(path: Path) -> Transcript | None:
 
 def write_transcript(transcript: Transcript, paths: dict[str, Path]) -> None:
     """Write the set as one unit (see the module's docstring)."""
-    contents = {**render_derived(transcript), "json": json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2) + "\n"}
+    contents = {**render_derived(transcript, tuple(paths)), "json": WRITERS["json"]().render(transcript)}
     temps: dict[str, Path] = {}
     kind = "json"
     try:
@@ -166,7 +154,7 @@ def refresh_derived(transcript: Transcript, paths: dict[str, Path]) -> list[str]
     """Rebuild from the JSON each derived file that is missing or differs from it (a crash
     between the renames, a deleted file); returns the names rebuilt."""
     rebuilt = []
-    for kind, text in render_derived(transcript).items():
+    for kind, text in render_derived(transcript, tuple(paths)).items():
         path = paths[kind]
         try:
             current = path.read_text(encoding="utf-8") if path.exists() else None
@@ -176,6 +164,19 @@ def refresh_derived(transcript: Transcript, paths: dict[str, Path]) -> list[str]
             atomic_write(path, text)
             rebuilt.append(path.name)
     return rebuilt
+
+
+def export(json_path: Path, formats: tuple[str, ...], out_dir: Path | None = None) -> list[str]:
+    """Write `formats` of the transcript at `json_path` again from the JSON alone (beside
+    it, or in `out_dir`), without transcribing; returns the files written (those that
+    were missing or differed)."""
+    transcript = read_transcript(json_path)
+    if transcript is None:
+        raise TranscriptFileError(f"{json_path.name} does not exist")
+    folder = OutputFolder.prepare(out_dir or json_path.parent)
+    derived = [name for name in formats if name != "json"]
+    paths = {name: path for name, path in output_paths(folder.path, json_path, tuple(derived)).items() if name != "json"}
+    return refresh_derived(transcript, paths)
 
 
 def atomic_write(path: Path, content: str) -> None:

@@ -32,6 +32,7 @@ from .transcript import GuardEvent, ModelInfo, Overlap, Provenance, Segment, Tra
 from .transcription import TranscriptionOptions, TranscriptionResult, Transcriber
 from .voices import VoiceMatch, match, select_voices, speaker_speech
 from .windows import Window, plan_windows
+from .writers import DEFAULT_FORMATS
 
 Progress = Callable[[str, float], None]
 
@@ -272,14 +273,19 @@ class FileOutcome:
 
 
 def transcribe_file(
-    pipeline: Pipeline, source: str | Path, out_dir: str | Path, force: bool = False, on_wait: Callable[[], None] = lambda: None
+    pipeline: Pipeline,
+    source: str | Path,
+    out_dir: str | Path,
+    force: bool = False,
+    on_wait: Callable[[], None] = lambda: None,
+    formats: tuple[str, ...] = DEFAULT_FORMATS,
 ) -> FileOutcome:
     """Transcribe `source` into `out_dir`, resuming.
 
     Everything that can be checked is checked before any work: the recording exists, the
     output folder can be written, the model can be found. A finished transcript of the
-    same recording (same content hash) is kept unless `force`, its derived files rebuilt
-    where missing or stale; a transcript of a *different* recording under the same name,
+    same recording (same content hash) is kept unless `force`, its derived files (the
+    `formats` asked for now) written where missing or stale; a transcript of a *different* recording under the same name,
     or one that cannot be read, is never silently replaced. Runs of the same recording
     into the same folder take turns (`on_wait` is called if this one has to wait), so the
     second finds the first one's transcript and does not redo it."""
@@ -288,7 +294,7 @@ def transcribe_file(
     folder = OutputFolder.prepare(out_dir)
     try:
         pipeline.check()
-        paths = output_paths(out_dir, source)
+        paths = output_paths(out_dir, source, formats)
         with recording_lock(lock_path(out_dir, source.stem), on_wait):
             remove_leftovers(paths)
             existing = None if force else read_transcript(paths["json"])
