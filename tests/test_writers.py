@@ -87,8 +87,8 @@ def test_maxqda_paragraphs_start_with_the_speaker_and_end_with_an_f4_time_mark()
 def test_formats_are_checked_and_the_json_is_always_written():
     assert parse_formats("srt, VTT,srt") == ("json", "srt", "vtt")
     assert parse_formats("") == ("json",)
-    with pytest.raises(SettingsError, match="unknown output format 'docx'"):
-        parse_formats("txt,docx")
+    with pytest.raises(SettingsError, match="unknown output format 'pdf'"):
+        parse_formats("txt,pdf")
 
 
 def test_formats_asked_for_later_are_written_from_the_json_without_transcribing(tmp_path):
@@ -110,10 +110,10 @@ def test_the_export_command_writes_formats_of_existing_transcripts(tmp_path, cap
 
     paths = output_paths(tmp_path, tmp_path / "interview.wav")
     write_transcript(make_transcript(), paths)
-    assert main(["export", str(paths["json"]), "--formats", "vtt,maxqda", "-o", str(tmp_path / "coding")]) == 0
-    assert capsys.readouterr().out == "interview.json: wrote interview.vtt, interview.maxqda.txt\n"
-    assert listing(tmp_path / "coding") == ["interview.maxqda.txt", "interview.vtt"]
-    assert main(["export", str(paths["json"]), "--formats", "vtt,maxqda", "-o", str(tmp_path / "coding")]) == 0
+    assert main(["export", str(paths["json"]), "--formats", "vtt,maxqda,docx", "-o", str(tmp_path / "coding")]) == 0
+    assert capsys.readouterr().out == "interview.json: wrote interview.vtt, interview.maxqda.txt, interview.docx\n"
+    assert listing(tmp_path / "coding") == ["interview.docx", "interview.maxqda.txt", "interview.vtt"]
+    assert main(["export", str(paths["json"]), "--formats", "vtt,maxqda,docx", "-o", str(tmp_path / "coding")]) == 0
     assert capsys.readouterr().out == "interview.json: up to date\n"
     assert main(["export", str(tmp_path / "missing.json"), "--formats", "srt"]) == 13
 
@@ -129,3 +129,19 @@ def test_every_format_of_the_sample_call_keeps_its_words(sample_transcript):
     assert nvivo == text_turns
     maxqda = WRITERS["maxqda"]().render(sample_transcript).removeprefix("\ufeff").split("\n\n")[:-1]
     assert [re.sub(r"^[^:]+: | #\d\d:\d\d:\d\d-\d#$", "", p) for p in maxqda] == text_turns
+
+
+def test_the_word_document_has_a_paragraph_per_turn_and_marks_unclear_words():
+    import io
+
+    from docx import Document
+
+    transcript = make_transcript()
+    transcript.segments.insert(3, segment(20.0, "SPEAKER_00", "mumbled words here", probability=0.1))
+    content = WRITERS["docx"]().render(transcript)
+    assert content == WRITERS["docx"]().render(transcript)  # the same bytes: a rerun sees it is up to date
+    paragraphs = [p for p in Document(io.BytesIO(content)).paragraphs if p.text]
+    assert [p.text for p in paragraphs] == render_text(transcript).splitlines()
+    assert all(p.runs[0].bold and p.runs[0].text.endswith(": ") for p in paragraphs)
+    italic = [r.text.strip() for p in paragraphs for r in p.runs if r.italic]
+    assert italic == ["[unclear 00:00:20: mumbled words here]"]

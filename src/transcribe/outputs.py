@@ -96,7 +96,7 @@ class OutputFolder:
                 return
 
 
-def render_derived(transcript: Transcript, formats: tuple[str, ...] = DEFAULT_FORMATS) -> dict[str, str]:
+def render_derived(transcript: Transcript, formats: tuple[str, ...] = DEFAULT_FORMATS) -> dict[str, str | bytes]:
     """The derived formats' contents (those the transcript has something for)."""
     rendered = {name: WRITERS[name]().render(transcript) for name in formats if name != "json"}
     return {name: text for name, text in rendered.items() if text is not None}
@@ -122,7 +122,7 @@ def read_transcript(path: Path) -> Transcript | None:
 
 def write_transcript(transcript: Transcript, paths: dict[str, Path]) -> None:
     """Write the set as one unit (see the module's docstring)."""
-    contents = {**render_derived(transcript, tuple(paths)), "json": WRITERS["json"]().render(transcript)}
+    contents: dict[str, str | bytes] = {**render_derived(transcript, tuple(paths)), "json": WRITERS["json"]().render(transcript)}
     temps: dict[str, Path] = {}
     kind = "json"
     try:
@@ -157,10 +157,10 @@ def refresh_derived(transcript: Transcript, paths: dict[str, Path]) -> list[str]
     for kind, text in render_derived(transcript, tuple(paths)).items():
         path = paths[kind]
         try:
-            current = path.read_text(encoding="utf-8") if path.exists() else None
-        except (OSError, UnicodeDecodeError):
+            current = path.read_bytes() if path.exists() else None
+        except OSError:
             current = None
-        if current != text:
+        if current != _encoded(text):
             atomic_write(path, text)
             rebuilt.append(path.name)
     return rebuilt
@@ -179,7 +179,11 @@ def export(json_path: Path, formats: tuple[str, ...], out_dir: Path | None = Non
     return refresh_derived(transcript, paths)
 
 
-def atomic_write(path: Path, content: str) -> None:
+def _encoded(content: str | bytes) -> bytes:
+    return content if isinstance(content, bytes) else content.encode("utf-8")
+
+
+def atomic_write(path: Path, content: str | bytes) -> None:
     """Write one file: a temporary file beside `path`, fsynced, renamed over it."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -188,12 +192,13 @@ def atomic_write(path: Path, content: str) -> None:
         raise OutputError(f"could not write {path.name}: {reason(error)}") from None
 
 
-def _temporary(path: Path, content: str) -> Path:
-    """`content` in a new fsynced temporary file beside `path` (removed if it fails)."""
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
+def _temporary(path: Path, content: str | bytes) -> Path:
+    """`content` (UTF-8 where it is text) in a new fsynced temporary file beside `path`
+    (removed if it fails)."""
+    handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False)
     try:
         with handle:
-            handle.write(content)
+            handle.write(_encoded(content))
             handle.flush()
             os.fsync(handle.fileno())
     except OSError:

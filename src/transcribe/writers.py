@@ -3,14 +3,17 @@
 Every format is rendered from the JSON data model alone (with the conventions recorded
 in its provenance), so any of them can be written again from an existing transcript
 without transcribing (`transcribe export`). The readable ones render from the turns of
-turns.py: the plain text, subtitles (SRT, WebVTT) to check a transcript against the
-recording in any media player, and the timestamped text conventions MAXQDA and NVivo
-import.
+turns.py: the plain text, a Word document, subtitles (SRT, WebVTT) to check a transcript
+against the recording in any media player, and the timestamped text conventions MAXQDA
+and NVivo import.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
+from datetime import datetime
 from typing import ClassVar
 
 from .conventions import Conventions, clock
@@ -39,8 +42,10 @@ class Writer:
     suffix: ClassVar[str]  # after the recording's stem
     description: ClassVar[str]
 
-    def render(self, transcript: Transcript) -> str | None:
-        """The file's content, or None when the transcript has nothing for this format."""
+    def render(self, transcript: Transcript) -> str | bytes | None:
+        """The file's content (text, or bytes for a binary format), or None when the
+        transcript has nothing for this format. The same transcript always renders to
+        the same content: that is how a rerun tells a file is up to date."""
         raise NotImplementedError
 
 
@@ -107,7 +112,39 @@ class NvivoWriter(Writer):
         return BOM + "".join("\t".join(" ".join(cell.split()) for cell in row) + "\n" for row in rows)
 
 
-WRITERS: dict[str, type[Writer]] = {w.name: w for w in (JsonWriter, TextWriter, QualityWriter, SrtWriter, VttWriter, MaxqdaWriter, NvivoWriter)}
+class DocxWriter(Writer):
+    name, suffix, description = "docx", ".docx", "Word: a paragraph per turn, speaker and time in bold, unclear words in italics"
+
+    def render(self, transcript: Transcript) -> bytes:
+        from docx import Document
+
+        document = Document()
+        created = datetime.fromisoformat(transcript.provenance.created) if transcript.provenance.created else datetime(2000, 1, 1)
+        document.core_properties.created = document.core_properties.modified = created
+        document.core_properties.title = document.core_properties.author = ""
+        document.core_properties.last_modified_by = ""
+        for turn in turns_of(transcript, conventions_of(transcript)):
+            paragraph = document.add_paragraph()
+            paragraph.add_run(f"[{clock(turn.start)}] {turn.label}: ").bold = True
+            for i, piece in enumerate(turn.pieces):
+                paragraph.add_run(("" if i == 0 else " ") + piece_text(piece)).italic = isinstance(piece, Unclear)
+        saved = io.BytesIO()
+        document.save(saved)
+        return _fixed_zip_times(saved.getvalue())
+
+
+def _fixed_zip_times(archive: bytes) -> bytes:
+    """The archive with every member dated 1980-01-01, so equal documents are equal bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            target.writestr(zipfile.ZipInfo(member.filename, (1980, 1, 1, 0, 0, 0)), source.read(member), zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+WRITERS: dict[str, type[Writer]] = {
+    w.name: w for w in (JsonWriter, TextWriter, QualityWriter, SrtWriter, VttWriter, MaxqdaWriter, NvivoWriter, DocxWriter)
+}
 DEFAULT_FORMATS = ("txt", "quality")
 
 
