@@ -11,7 +11,7 @@ from transcribe.errors import OutputError, TranscribeError
 from transcribe.conventions import Conventions
 from transcribe.writers import render_text
 from transcribe.outputs import atomic_write, output_paths, write_transcript
-from transcribe.pipeline import transcribe_file
+from transcribe.pipeline import Settings, transcribe_file
 from transcribe.transcript import GuardEvent, Provenance, Recording, Segment, Speaker, Transcript, Word
 
 
@@ -97,6 +97,8 @@ def test_full_disk_is_a_clear_error_and_keeps_the_previous_file(tmp_path, monkey
 
 
 class _NeverCalled:
+    settings = Settings()
+
     def check(self):
         pass
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +28,11 @@ from transcribe.pipeline import Settings, transcribe_file
 class FakePipeline:
     """A pipeline that 'transcribes' into a transcript of the given words, counting calls."""
 
-    settings = Settings()
-
-    def __init__(self, words: str = "How are you?", segments: int = 1, delay: float = 0.0, model_error: bool = False):
-        self.words, self.segments, self.delay, self.model_error = words, segments, delay, model_error
+    def __init__(
+        self, words: str = "How are you?", segments: int = 1, delay: float = 0.0, model_error: bool = False, step: float = 4.0, **settings
+    ):
+        self.words, self.segments, self.delay, self.model_error, self.step = words, segments, delay, model_error, step
+        self.settings = Settings(**settings)
         self.checked = self.calls = 0
 
     def check(self) -> None:
@@ -42,7 +44,8 @@ class FakePipeline:
         self.calls += 1
         time.sleep(self.delay)
         transcript = make_transcript(audio.recording.sha256)
-        transcript.segments = [segment(5.0 + 4 * i, "SPEAKER_00", self.words) for i in range(self.segments)]
+        transcript.segments = [segment(5.0 + self.step * i, "SPEAKER_00", self.words) for i in range(self.segments)]
+        transcript.provenance.settings = asdict(self.settings)
         return transcript
 
 
@@ -299,3 +302,25 @@ def test_a_run_killed_at_any_point_is_finished_by_the_next_exactly_once(stage, s
     derived = render_derived(transcript)
     assert (out / "call.txt").read_text() == derived["txt"] and (out / "call.quality.txt").read_text() == derived["quality"]
     assert source.read_bytes() == before
+
+
+# --- a rerun redoes what changed ----------------------------------------------------------
+def test_a_rerun_with_another_model_transcribes_again_and_says_why(tmp_path, source):
+    transcribe_file(FakePipeline(model="base"), source, tmp_path)
+    same = FakePipeline(model="base", device="cpu", batch_size=8)  # how, not what: nothing to redo
+    assert transcribe_file(same, source, tmp_path).status == "skipped" and same.calls == 0
+    other = FakePipeline("other words", model="large-v3")
+    outcome = transcribe_file(other, source, tmp_path)
+    assert outcome.status == "transcribed" and outcome.changed == ["model"] and other.calls == 1
+    assert "other words" in outcome.paths["txt"].read_text()
+
+
+def test_a_new_pause_length_rewrites_the_text_without_transcribing(tmp_path, source):
+    first = transcribe_file(FakePipeline("one two", segments=2, step=1.3, pause=1.0), source, tmp_path)
+    assert "two (.) one" in first.paths["txt"].read_text()  # a 0.75 s pause
+    later = FakePipeline(pause=0.5)
+    outcome = transcribe_file(later, source, tmp_path)
+    assert outcome.status == "skipped" and later.calls == 0 and outcome.rebuilt == ["interview.txt"]
+    assert "two (0.8) one" in first.paths["txt"].read_text()
+    assert json.loads(outcome.paths["json"].read_text())["provenance"]["settings"]["pause"] == 0.5
+    assert transcribe_file(FakePipeline(pause=0.5), source, tmp_path).rebuilt == []

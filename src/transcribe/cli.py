@@ -197,6 +197,8 @@ def _run(args: argparse.Namespace) -> int:
         rebuilt = f"; rebuilt {', '.join(outcome.rebuilt)} from it" if outcome.rebuilt else ""
         print(f"{args.file.name}: already transcribed in {outcome.paths['json'].name} in {folder}{rebuilt} (use --force to redo)")
     else:
+        if outcome.changed:
+            print(f"{args.file.name}: transcribed again: {', '.join(outcome.changed)} changed since the last transcript", file=sys.stderr)
         print(
             f"{args.file.name}: {len(transcript.segments)} segments, {len(transcript.speakers)} speakers, "
             f"language {transcript.language or '-'} -> {outcome.paths['json'].name}, {outcome.paths['txt'].name} in {folder}"

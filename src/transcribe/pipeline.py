@@ -24,7 +24,7 @@ from .errors import NameClashError, SettingsError, TranscribeError, UnexpectedEr
 from .languages import normalize_language, parse_language_list
 from .locks import lock_path, recording_lock
 from .model_store import ModelStore
-from .outputs import OutputFolder, output_paths, read_transcript, refresh_derived, remove_leftovers, write_transcript
+from .outputs import OutputFolder, output_paths, read_transcript, refresh_derived, remove_leftovers, render_derived, write_transcript
 from .quality import assess
 from .roles import assign_roles, parse_channel_map, parse_roles
 from .speech_activity import is_silent
@@ -264,12 +264,28 @@ class _Clock:
             self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
 
+# Settings that say how a transcript is computed, not what it says (the device, batch
+# size and precision change timings, not the words), and those that only change how it is
+# written (applied to an existing transcript without transcribing again).
+HOW_NOT_WHAT = ("device", "batch_size", "precision")
+RENDERING = ("pause",)
+
+
+def changed_settings(recorded: dict, settings: Settings) -> tuple[list[str], list[str]]:
+    """The settings of `settings` that differ from a transcript's `recorded` ones: those
+    that change what it says, and those that change only how it is written."""
+    current = asdict(settings)
+    differ = [k for k in current if k not in HOW_NOT_WHAT and k in recorded and recorded[k] != current[k]]
+    return [k for k in differ if k not in RENDERING], [k for k in differ if k in RENDERING]
+
+
 @dataclass
 class FileOutcome:
     status: str  # "transcribed" or "skipped" (an up-to-date transcript already existed)
     paths: dict[str, Path]
     transcript: Transcript
     rebuilt: list[str] = field(default_factory=list)  # derived files rebuilt from the JSON
+    changed: list[str] = field(default_factory=list)  # settings that made it transcribe again
 
 
 def transcribe_file(
@@ -284,8 +300,11 @@ def transcribe_file(
 
     Everything that can be checked is checked before any work: the recording exists, the
     output folder can be written, the model can be found. A finished transcript of the
-    same recording (same content hash) is kept unless `force`, its derived files (the
-    `formats` asked for now) written where missing or stale; a transcript of a *different* recording under the same name,
+    same recording (same content hash) made with the same settings is kept unless
+    `force`, its derived files (the `formats` asked for now) written where missing or
+    stale, and rewritten where only a rendering setting (the pause length) changed; one
+    made with settings that change what it says (model, languages, style, ...) is made
+    again (`FileOutcome.changed` names them). A transcript of a *different* recording under the same name,
     or one that cannot be read, is never silently replaced. Runs of the same recording
     into the same folder take turns (`on_wait` is called if this one has to wait), so the
     second finds the first one's transcript and does not redo it."""
@@ -298,18 +317,25 @@ def transcribe_file(
         with recording_lock(lock_path(out_dir, source.stem), on_wait):
             remove_leftovers(paths)
             existing = None if force else read_transcript(paths["json"])
+            changed: list[str] = []
             if existing is not None:
                 if existing.recording.sha256 != file_sha256(source):
                     raise NameClashError(
                         f"{paths['json'].name} holds the transcript of a different recording named like "
                         f"{source.name}; move it away or pass --force to replace it"
                     )
-                return FileOutcome("skipped", paths, existing, refresh_derived(existing, paths))
+                changed, rendering = changed_settings(existing.provenance.settings, pipeline.settings)
+                if not changed:
+                    if not rendering:
+                        return FileOutcome("skipped", paths, existing, refresh_derived(existing, paths))
+                    existing.provenance.settings.update({k: getattr(pipeline.settings, k) for k in rendering})
+                    write_transcript(existing, paths)
+                    return FileOutcome("skipped", paths, existing, [paths[k].name for k in render_derived(existing, tuple(paths))])
             audio = load_audio(source)
             folder.require_space(audio.duration)
             transcript = pipeline.transcribe(audio)
             write_transcript(transcript, paths)
-            return FileOutcome("transcribed", paths, transcript)
+            return FileOutcome("transcribed", paths, transcript, changed=changed)
     except BaseException:
         folder.remove_if_unused()
         raise
