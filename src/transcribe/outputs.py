@@ -139,15 +139,12 @@ def write_transcript(transcript: Transcript, paths: dict[str, Path]) -> None:
         raise OutputError(f"could not write {paths[kind].name}: {reason(error)}") from None
 
 
-def remove_leftovers(paths: dict[str, Path]) -> list[str]:
+def remove_leftovers(paths: dict[str, Path]) -> None:
     """Remove the temporary files a killed run left of this set (call it holding the
     recording's lock: no other run is writing them)."""
-    removed = []
     for path in paths.values():
         for temporary in path.parent.glob(f".{glob.escape(path.name)}.*"):
             temporary.unlink(missing_ok=True)
-            removed.append(temporary.name)
-    return removed
 
 
 def refresh_derived(transcript: Transcript, paths: dict[str, Path]) -> list[str]:
