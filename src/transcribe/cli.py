@@ -16,9 +16,9 @@ enforce_offline()  # before any dependency is imported
 from . import __version__  # noqa: E402
 from .crash_log import write_crash_log  # noqa: E402
 from .errors import TranscribeError, UnexpectedError  # noqa: E402
-from .writers import WRITERS as _WRITERS  # noqa: E402
+from .writers import WRITERS  # noqa: E402
 
-WRITER_NAMES = tuple(_WRITERS)
+DERIVED_FORMATS = ", ".join(name for name in WRITERS if name != "json")
 
 EPILOG_RUN = """examples:
   transcribe run audio/interview01.m4a
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--beam-size", type=_positive_int, default=5, help="beams searched per window; 1 decodes greedily (faster, less accurate; default: 5)")
     run.add_argument("--allow-download", action="store_true", help="allow fetching models from the internet (uses HF_TOKEN for pyannote)")
     run.add_argument("--formats", default="txt,quality", metavar="NAMES",
-                     help=f"files to write beside the .json, comma-separated: {', '.join(n for n in WRITER_NAMES if n != 'json')} (default: txt,quality)")
+                     help=f"files to write beside the .json, comma-separated: {DERIVED_FORMATS} (default: txt,quality)")
     run.add_argument("--force", action="store_true", help="transcribe again even if a transcript exists")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress display")
 
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write formats of existing transcripts again from their .json alone, without transcribing.",
     )
     export.add_argument("transcripts", nargs="+", type=Path, help="transcript .json files")
-    export.add_argument("--formats", required=True, metavar="NAMES", help=f"comma-separated: {', '.join(n for n in WRITER_NAMES if n != 'json')}")
+    export.add_argument("--formats", required=True, metavar="NAMES", help=f"comma-separated: {DERIVED_FORMATS}")
     export.add_argument("-o", "--out", type=Path, help="folder to write to (default: beside each .json)")
 
     models = commands.add_parser("models", help="list or import models").add_subparsers(dest="models_command", required=True, metavar="ACTION")

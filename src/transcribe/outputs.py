@@ -171,8 +171,8 @@ def export(json_path: Path, formats: tuple[str, ...], out_dir: Path | None = Non
     if transcript is None:
         raise TranscriptFileError(f"{json_path.name} does not exist")
     folder = OutputFolder.prepare(out_dir or json_path.parent)
-    derived = [name for name in formats if name != "json"]
-    paths = {name: path for name, path in output_paths(folder.path, json_path, tuple(derived)).items() if name != "json"}
+    paths = output_paths(folder.path, json_path, formats)
+    del paths["json"]  # the transcript itself is not copied
     return refresh_derived(transcript, paths)
 
 

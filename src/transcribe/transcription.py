@@ -287,13 +287,16 @@ class Transcriber:
         batch = list(queue)[: self.options.batch_size]
         if not batch:
             return None
-        return batch, host.submit(lambda: self.backend.prepare([w.audio(audio.samples, audio.sample_rate) for w in batch]))
+        return batch, host.submit(self._prepare, audio, batch)
 
     def _prepared(self, staged: tuple[list[Window], Future] | None, batch: list[Window], audio: Audio) -> Prepared:
         """The batch as staged, or prepared now where the queue changed since."""
         if staged is not None and len(staged[0]) == len(batch) and all(a is b for a, b in zip(staged[0], batch)):
             return staged[1].result()
-        return self.backend.prepare([w.audio(audio.samples, audio.sample_rate) for w in batch])
+        return self._prepare(audio, batch)
+
+    def _prepare(self, audio: Audio, windows: Sequence[Window]) -> Prepared:
+        return self.backend.prepare([w.audio(audio.samples, audio.sample_rate) for w in windows])
 
     # --- languages -----------------------------------------------------------------
     @staticmethod
@@ -354,7 +357,7 @@ class Transcriber:
         again = sorted(doubtful, key=lambda k: share_of(probs[k], main))[: max(1, int(REHEAR_PER_WINDOW * len(rows)))]
         if again:
             pieces = [batch[regions[k].row].piece(regions[k].start, regions[k].end) for k in again]
-            alone = self.backend.encode(self.backend.prepare([piece.audio(audio.samples, audio.sample_rate) for piece in pieces]))
+            alone = self.backend.encode(self._prepare(audio, pieces))
             for j, (k, heard) in enumerate(zip(again, self.backend.detect_languages(alone, self._whole(range(len(again)))))):
                 probs[k], checks[k] = heard, (alone, Region(j, 0.0, MAX_WINDOW_S))
         candidates: dict[int, str] = {}
