@@ -12,7 +12,7 @@ import pytest
 
 from transcribe.audio import load_audio
 from transcribe.metrics import normalize, speaker_attributed_wer, wer, words_by_speaker
-from transcribe.transcript import Transcript
+from transcribe.transcript import SCHEMA_VERSION, Transcript
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +114,7 @@ def test_cli_writes_json_and_text_and_a_rerun_resumes(stereo_call, tmp_path, mod
     # the interviewer (left channel) asks the questions: the heuristic finds them
     assert lines[0].startswith("[00:00:00] interviewer: Thank you")
     data = json.loads((tmp_path / "stereo-call.json").read_text())
-    assert data["schema_version"] == 1 and data["language"] == "en"
+    assert data["schema_version"] == SCHEMA_VERSION and data["language"] == "en"
 
     second = subprocess.run(command, capture_output=True, text=True, env=env)
     assert second.returncode == 0 and "already transcribed" in second.stdout

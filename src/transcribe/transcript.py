@@ -3,6 +3,7 @@
 Plain dataclasses, serialised to JSON with an explicit `schema_version` so later stages
 (verbatim conventions, pseudonymization, export to coding tools) and later releases can
 read transcripts written today. Times are seconds from the start of the recording.
+Transcripts of an older schema are migrated when read (`MIGRATIONS`), never rejected.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -36,6 +37,37 @@ class Segment:
     no_speech_prob: float | None = None
     temperature: float | None = None
     overlap: bool = False  # most of it was said while another speaker was talking
+
+    def replace_span(self, start: int, end: int, new: str) -> None:
+        """Replace characters `start:end` of `text` with `new`, and the words they fall in
+        with one word saying what the text now says there (timed from the first to the
+        last of them; none, if that is nothing): the one way a stage edits what was said,
+        so that `text` and `words` never disagree."""
+        if not self.words:
+            self.text = self.text[:start] + new + self.text[end:]
+            return
+        offsets, position = [], 0
+        for word in self.words:
+            offsets.append(position)
+            position += len(word.text) + 1
+        covered = [i for i, (word, at) in enumerate(zip(self.words, offsets)) if at < end and start < at + len(word.text)]
+        if not covered:
+            raise ValueError(f"characters {start}-{end} are not within a word of the segment")
+        first, last = covered[0], covered[-1]
+        head = self.words[first].text[: max(0, start - offsets[first])]
+        tail = self.words[last].text[end - offsets[last] :] if end - offsets[last] < len(self.words[last].text) else ""
+        merged = Word(
+            self.words[first].start,
+            self.words[last].end,
+            head + new + tail,
+            min(w.probability for w in self.words[first : last + 1]),
+        )
+        self.set_words(self.words[:first] + ([merged] if merged.text else []) + self.words[last + 1 :])
+
+    def set_words(self, words: list[Word]) -> None:
+        """The segment's words, and its text made of them."""
+        self.words = words
+        self.text = " ".join(w.text for w in words)
 
 
 @dataclass
@@ -146,6 +178,18 @@ class QualityReport:
 
 
 @dataclass
+class StageRecord:
+    """What a stage after transcription made this transcript from, so that a rerun redoes
+    only what changed: the SHA-256 of its input (the transcript it read) and of anything
+    else it depends on (the study key), and its settings."""
+
+    stage: str  # "pseudonymize"
+    input_sha256: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # what it did, in numbers (never text)
+
+
+@dataclass
 class Transcript:
     recording: Recording
     language: str | None
@@ -156,6 +200,7 @@ class Transcript:
     guards: list[GuardEvent] = field(default_factory=list)
     overlaps: list[Overlap] = field(default_factory=list)
     quality: QualityReport | None = None  # absent from transcripts written before it existed
+    stages: list[StageRecord] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,8 +211,10 @@ class Transcript:
         version = data.get("schema_version")
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise ValueError(f"written by a newer version of transcribe (schema {version}, this one reads {SCHEMA_VERSION}): update transcribe")
-        if version != SCHEMA_VERSION:
+        if version not in MIGRATIONS and version != SCHEMA_VERSION:
             raise ValueError(f"not a transcript (schema version {version!r})")
+        while version != SCHEMA_VERSION:
+            data, version = MIGRATIONS[version](data), version + 1
         prov = dict(data["provenance"])
         prov["models"] = [ModelInfo(**m) for m in prov.get("models", [])]
         return cls(
@@ -183,5 +230,18 @@ class Transcript:
             guards=[GuardEvent(**g) for g in data.get("guards", [])],
             overlaps=[Overlap(**o) for o in data.get("overlaps", [])],
             quality=QualityReport.from_dict(data["quality"]) if data.get("quality") else None,
+            stages=[StageRecord(**r) for r in data.get("stages", [])],
             schema_version=version,
         )
+
+    def stage(self, name: str) -> StageRecord | None:
+        return next((r for r in self.stages if r.stage == name), None)
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 2 added the records of the stages after transcription (none had run)."""
+    return {**data, "stages": [], "schema_version": 2}
+
+
+# Each older schema version's migration to the next one.
+MIGRATIONS = {1: _v1_to_v2}
