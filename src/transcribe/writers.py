@@ -4,8 +4,8 @@ Every format is rendered from the JSON data model alone (with the conventions re
 in its provenance), so any of them can be written again from an existing transcript
 without transcribing (`transcribe export`). The readable ones render from the turns of
 turns.py: the plain text, a Word document, subtitles (SRT, WebVTT) to check a transcript
-against the recording in any media player, and the timestamped text conventions MAXQDA
-and NVivo import.
+against the recording in any media player, a review page with an audio player, and the
+timestamped text conventions MAXQDA and NVivo import.
 """
 
 from __future__ import annotations
@@ -56,9 +56,14 @@ class JsonWriter(Writer):
         return json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
+def text_lines(transcript: Transcript, conventions: Conventions = Conventions()) -> list[tuple[Turn, str]]:
+    """Each turn with its line of the plain text (without the newline)."""
+    return [(t, f"[{clock(t.start)}] {t.label}: {t.text}") for t in turns_of(transcript, conventions)]
+
+
 def render_text(transcript: Transcript, conventions: Conventions = Conventions()) -> str:
     """`[hh:mm:ss] SPEAKER: text`, one line per turn."""
-    return "".join(f"[{clock(t.start)}] {t.label}: {t.text}\n" for t in turns_of(transcript, conventions))
+    return "".join(line + "\n" for _, line in text_lines(transcript, conventions))
 
 
 class TextWriter(Writer):
@@ -133,6 +138,26 @@ class DocxWriter(Writer):
         return _fixed_zip_times(saved.getvalue())
 
 
+class QdpxWriter(Writer):
+    name, suffix = "qdpx", ".qdpx"
+    description = "REFI-QDA project (NVivo, ATLAS.ti, MAXQDA): the text as a source, a case per speaker, each turn coded by its speaker"
+
+    def render(self, transcript: Transcript) -> bytes:
+        from .qdpx import recording_stem, render_qdpx
+
+        return render_qdpx(recording_stem(transcript), [transcript])
+
+
+class HtmlWriter(Writer):
+    name, suffix = "html", ".html"
+    description = "review page: the text beside an audio player (click a line to hear it), unsure words highlighted; works offline"
+
+    def render(self, transcript: Transcript) -> str:
+        from .review_page import render_review_page
+
+        return render_review_page(transcript)
+
+
 def _fixed_zip_times(archive: bytes) -> bytes:
     """The archive with every member dated 1980-01-01, so equal documents are equal bytes."""
     out = io.BytesIO()
@@ -143,7 +168,7 @@ def _fixed_zip_times(archive: bytes) -> bytes:
 
 
 WRITERS: dict[str, type[Writer]] = {
-    w.name: w for w in (JsonWriter, TextWriter, QualityWriter, SrtWriter, VttWriter, MaxqdaWriter, NvivoWriter, DocxWriter)
+    w.name: w for w in (JsonWriter, TextWriter, QualityWriter, SrtWriter, VttWriter, MaxqdaWriter, NvivoWriter, DocxWriter, HtmlWriter, QdpxWriter)
 }
 DEFAULT_FORMATS = ("txt", "quality")
 
