@@ -75,6 +75,18 @@ class NameClashError(TranscribeError):
     exit_code = 14
 
 
+class StudyKeyError(TranscribeError):
+    """The study key (study.yaml) cannot be read or says something it cannot mean."""
+
+    exit_code = 15
+
+
+class ReviewFileError(TranscribeError):
+    """A review file cannot be read, or no longer fits the transcript it reviews."""
+
+    exit_code = 16
+
+
 class UnexpectedError(TranscribeError):
     """A failure the pipeline did not anticipate (a bug, a driver error): the message names
     the stage, the traceback goes to a log file."""

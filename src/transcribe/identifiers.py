@@ -1,7 +1,9 @@
 """Direct identifiers found by their form: Norwegian national identity numbers
 (fødselsnummer and D-nummer, validated by both mod-11 check digits), phone numbers
-(Norwegian and international, also said as digit words), and e-mail addresses (also said:
-"kari dot nordmann at uib dot no").
+(Norwegian and international, also said as digit words), e-mail addresses (also said:
+"kari dot nordmann at uib dot no"), street addresses and Norwegian postcodes with their
+place ("5021 Bergen"). English identifiers (NHS and social security numbers, URLs) come
+from Presidio's own recognizers (detection.py).
 
 Speech comes out of Whisper either as digits ("912 34 567") or as words ("nine one two,
 three four five..."): both are searched. Each finding is a character span of the text it
@@ -34,15 +36,30 @@ _SPOKEN_EMAIL = re.compile(
     re.IGNORECASE | re.UNICODE,
 )
 
+_NO_STREET = re.compile(
+    r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]*(?:gata|gaten|gate|veien|vegen|vei|veg|allé|alle|plass|stien|bakken|brygge|torg)"
+    r"\s+\d{1,4}\s?[A-Za-z]?\b",
+    re.UNICODE,
+)
+_EN_STREET = re.compile(
+    r"\b\d{1,5}\s+(?:[A-Z][a-z]+\s+){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Drive|Close|Way|Crescent|Place|Court|Terrace|Boulevard)\b"
+)
+_NO_POSTCODE = re.compile(r"\b\d{4}\s+[A-ZÆØÅ][a-zæøå]+(?:[ -][A-ZÆØÅ][a-zæøå]+)?\b", re.UNICODE)
+
 
 @dataclass(frozen=True)
 class Finding:
     start: int  # character span in the text searched
     end: int
     text: str
-    kind: str  # PERSON, ORG, PLACE, PHONE, ID-NUMBER, EMAIL
+    kind: str  # PERSON, ORG, PLACE, ADDRESS, PHONE, ID-NUMBER, EMAIL, URL
     detector: str
     confidence: float
+    value: str = ""  # who or what it stands for (a study key entry's name), if not the text itself
+
+    @property
+    def stands_for(self) -> str:
+        return self.value or self.text
 
 
 def national_id_valid(digits: str) -> bool:
@@ -119,9 +136,18 @@ def find_emails(text: str) -> list[Finding]:
     return found
 
 
+def find_addresses(text: str) -> list[Finding]:
+    """Street addresses ("Storgata 12B", "221 Baker Street") and Norwegian postcodes with
+    their place ("5021 Bergen": a year before a place name looks the same, hence the lower
+    confidence)."""
+    found = [Finding(m.start(), m.end(), m.group(), "ADDRESS", "street-address", 0.85) for pattern in (_NO_STREET, _EN_STREET) for m in pattern.finditer(text)]
+    found += [Finding(m.start(), m.end(), m.group(), "ADDRESS", "postcode", 0.6) for m in _NO_POSTCODE.finditer(text)]
+    return found
+
+
 def find_identifiers(text: str, region: str = "NO") -> list[Finding]:
     """Every identifier found by its form, overlapping findings resolved to the surest."""
-    return resolve(find_national_ids(text) + find_phone_numbers(text, region) + find_emails(text))
+    return resolve(find_national_ids(text) + find_phone_numbers(text, region) + find_emails(text) + find_addresses(text))
 
 
 def resolve(findings: list[Finding]) -> list[Finding]:
