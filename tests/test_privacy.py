@@ -29,18 +29,23 @@ sys.exit(code)
 
 
 @pytest.mark.slow
-def test_a_full_run_makes_no_network_attempt(sample_wav, tmp_path, model_home):
+def test_a_full_run_with_pseudonymization_makes_no_network_attempt(sample_wav, tmp_path, model_home):
+    """Transcription, then Presidio with spaCy NER and every hand-off format."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "PYANNOTE_", "DO_NOT_TRACK"))}
     env["TRANSCRIBE_HOME"] = str(model_home)
+    (tmp_path / "key.yaml").write_text("people: [Diane, Sheila]\n")
     result = subprocess.run(
-        [sys.executable, "-c", _GUARDED_RUN, "run", str(sample_wav), "-o", str(tmp_path), "--quiet"],
+        [sys.executable, "-c", _GUARDED_RUN, "run", str(sample_wav), "-o", str(tmp_path), "--quiet",
+         "--study", "calls", "--pseudonymize", "--key", str(tmp_path / "key.yaml")],
         capture_output=True, text=True, env=env,
     )
     assert result.returncode == 0, result.stderr
     assert "NETWORK-ATTEMPTS: 0 []" in result.stderr, result.stderr
-    assert json.loads((tmp_path / "sample.json").read_text())["segments"]
-    # what the CLI prints is a summary: no transcript text on the terminal or in logs
-    assert "Chicago" not in result.stdout + result.stderr
+    assert json.loads((tmp_path / "calls" / "restricted" / "raw" / "sample.json").read_text())["segments"]
+    assert (tmp_path / "calls" / "handoff" / "calls.qdpx").exists()
+    # what the CLI prints is a summary: no transcript text or name on the terminal or in logs
+    for said in ("Chicago", "Diane", "Sheila", "Jersey"):
+        assert said not in result.stdout + result.stderr
 
 
 def test_telemetry_is_off_after_import():

@@ -1,5 +1,7 @@
-"""Command line: `transcribe run FILE`, `transcribe export JSON --formats ...`,
-`transcribe models list|import`, `transcribe voices enroll|list|remove`."""
+"""Command line: `transcribe run FILE [--study NAME --pseudonymize --key KEY]`,
+`transcribe pseudonymize JSON --study NAME`, `transcribe review apply REVIEW`,
+`transcribe export JSON|STUDY --formats ...`, `transcribe models list|import`,
+`transcribe voices enroll|list|remove`."""
 
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ enforce_offline()  # before any dependency is imported
 
 from . import __version__  # noqa: E402
 from .crash_log import write_crash_log  # noqa: E402
-from .errors import TranscribeError, UnexpectedError  # noqa: E402
+from .errors import ReviewFileError, SettingsError, TranscribeError, TranscriptFileError, UnexpectedError  # noqa: E402
 from .writers import WRITERS  # noqa: E402
 
 DERIVED_FORMATS = ", ".join(name for name in WRITERS if name != "json")
+HANDOFF_DEFAULT = "docx,txt,maxqda,nvivo,srt,vtt,html,qdpx"
 
 EPILOG_RUN = """examples:
   transcribe run audio/interview01.m4a
@@ -85,8 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=_positive_int, help="30 s windows decoded together (default: 16 on GPU, 4 on CPU)")
     run.add_argument("--beam-size", type=_positive_int, default=5, help="beams searched per window; 1 decodes greedily (faster, less accurate; default: 5)")
     run.add_argument("--allow-download", action="store_true", help="allow fetching models from the internet (uses HF_TOKEN for pyannote)")
-    run.add_argument("--formats", default="txt,quality", metavar="NAMES",
-                     help=f"files to write beside the .json, comma-separated: {DERIVED_FORMATS} (default: txt,quality)")
+    run.add_argument("--formats", metavar="NAMES",
+                     help=f"files to write beside the .json, comma-separated: {DERIVED_FORMATS} (default: txt,quality; "
+                     "with --pseudonymize, the hand-off formats: docx,txt,maxqda,nvivo,srt,vtt,html,qdpx)")
+    run.add_argument("--study", metavar="NAME", help="the study this interview belongs to: the transcript goes to <out>/NAME/restricted/raw (owner-only)")
+    run.add_argument("--pseudonymize", action="store_true", help="with --study: replace names and other identifiers, and write the pseudonymized transcript to <out>/NAME/handoff")
+    run.add_argument("--key", type=Path, metavar="STUDY.yaml", help="the study key: names to replace, chosen pseudonyms, NER models (see README); kept in the study's restricted folder")
     run.add_argument("--force", action="store_true", help="transcribe again even if a transcript exists")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress display")
 
@@ -95,9 +102,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="write other formats of existing transcripts, from their .json",
         description="Write formats of existing transcripts again from their .json alone, without transcribing.",
     )
-    export.add_argument("transcripts", nargs="+", type=Path, help="transcript .json files")
+    export.add_argument("transcripts", nargs="+", type=Path, help="transcript .json files, or study folders (<out>/<study>: its hand-off transcripts and project)")
     export.add_argument("--formats", required=True, metavar="NAMES", help=f"comma-separated: {DERIVED_FORMATS}")
     export.add_argument("-o", "--out", type=Path, help="folder to write to (default: beside each .json)")
+
+    pseudo = commands.add_parser(
+        "pseudonymize",
+        help="pseudonymize existing transcripts into a study's hand-off folder",
+        description="Replace names, organisations, places, phone and ID numbers, e-mail and street addresses in existing "
+        "transcripts with the study's pseudonyms, consistently across the study; write a review file of every "
+        "replacement (restricted) and the hand-off formats.",
+    )
+    pseudo.add_argument("transcripts", nargs="+", type=Path, help="transcript .json files (copied into the study's restricted folder if elsewhere)")
+    pseudo.add_argument("--study", metavar="NAME", help="the study (default: the one the transcripts are in)")
+    pseudo.add_argument("--key", type=Path, metavar="STUDY.yaml", help="the study key (default: the study's copy of the last one given)")
+    pseudo.add_argument("-o", "--out", type=Path, default=Path("transcripts"), help="the folder holding the studies (default: transcripts)")
+    pseudo.add_argument("--formats", default=HANDOFF_DEFAULT, metavar="NAMES", help=f"hand-off formats (default: {HANDOFF_DEFAULT})")
+
+    review = commands.add_parser("review", help="apply a reviewed replacement list").add_subparsers(dest="review_command", required=True, metavar="ACTION")
+    apply = review.add_parser(
+        "apply",
+        help="pseudonymize a transcript again with the decisions of its review file",
+        description="Rows set to 'reject' are left as said; rows added with decision 'add', a kind and the original are "
+        "replaced wherever said. The same review file always gives the same result.",
+    )
+    apply.add_argument("reviews", nargs="+", type=Path, help="review files (<study>/restricted/review/<name>.review.csv)")
+    apply.add_argument("--formats", default=HANDOFF_DEFAULT, metavar="NAMES", help=f"hand-off formats (default: {HANDOFF_DEFAULT})")
 
     models = commands.add_parser("models", help="list or import models").add_subparsers(dest="models_command", required=True, metavar="ACTION")
     models.add_parser("list", help="list imported models and downloaded Whisper models")
@@ -159,7 +189,13 @@ def _run(args: argparse.Namespace) -> int:
     from .quality import headline
     from .writers import parse_formats
 
-    formats = parse_formats(args.formats)
+    if (args.pseudonymize or args.key) and not args.study:
+        raise SettingsError("--pseudonymize and --key need --study NAME (the study whose pseudonyms to use)")
+    study = _study(args.out, args.study) if args.study else None
+    formats = parse_formats(args.formats or "txt,quality")
+    handoff_formats = parse_formats(args.formats or HANDOFF_DEFAULT) if args.pseudonymize else ()
+    if study is not None:
+        formats = ("txt", "quality")  # the raw transcript: the hand-off gets the formats asked for
     if args.allow_download:
         allow_downloads()
     settings = Settings(
@@ -186,7 +222,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{args.file.name}: another run is transcribing it into this folder; waiting for it to finish", file=sys.stderr)
 
     try:
-        outcome = transcribe_file(Pipeline(settings, progress=progress), args.file, args.out, force=args.force, on_wait=waiting, formats=formats)
+        out = study.raw if study is not None else args.out
+        outcome = transcribe_file(Pipeline(settings, progress=progress), args.file, out, force=args.force, on_wait=waiting, formats=formats)
     finally:
         progress.close()
     transcript = outcome.transcript
@@ -205,6 +242,90 @@ def _run(args: argparse.Namespace) -> int:
         )
         if transcript.quality is not None:
             print("\n".join(f"  {line}" for line in headline(transcript.quality)) + f" (see {outcome.paths['quality'].name})")
+    if args.pseudonymize:
+        _HandOff(study, args.key, handoff_formats)(outcome.paths["json"])
+    return 0
+
+
+def _study(out: Path, name: str):
+    from .study import Study
+
+    study = Study.at(out, name)
+    study.prepare()
+    return study
+
+
+class _HandOff:
+    """Pseudonymize raw transcripts into a study's hand-off folder, the detectors loaded
+    once, on first need; tells the user when NER is off, and what was replaced, in
+    numbers (never the names: a terminal is not a restricted place)."""
+
+    def __init__(self, study, key: Path | None, formats: tuple[str, ...]):
+        from .ner_models import ner_notice, resolve_ner
+
+        self.study, self.formats = study, formats
+        self.key = study.study_key(key)
+        if key is None and not self.key.entries:
+            print(f"warning: the study {study.name} has no study key: only NER and identifiers found by their form are replaced (pass --key)", file=sys.stderr)
+        self.ner = resolve_ner(self.key.ner)
+        notice = ner_notice(self.ner)
+        if notice:
+            print(f"note: {notice}", file=sys.stderr)
+        self._find = None
+
+    def find(self):
+        if self._find is None:
+            from .detection import Detector
+
+            self._find = Detector(self.key, self.ner).find
+        return self._find
+
+    def __call__(self, raw_json: Path) -> None:
+        from .study import hand_off
+
+        outcome = hand_off(self.study, raw_json, self.key, self.find, self.ner, self.formats)
+        where = f"{self.study.name}/handoff"
+        if outcome.status == "up to date":
+            print(f"{raw_json.stem}: pseudonymized transcript {outcome.name} in {where} is up to date")
+            return
+        counts = outcome.transcript.stage("pseudonymize").counts
+        done = ", ".join(f"{kind} {n}" for kind, n in counts.items() if kind != "rejected" and n) or "nothing found"
+        print(
+            f"{raw_json.stem}: pseudonymized as {outcome.name} in {where} ({done}; {counts.get('rejected', 0)} rejected in review); "
+            f"check every replacement in {self.study.name}/restricted/review/{raw_json.stem}.review.csv"
+        )
+
+
+def _pseudonymize(args: argparse.Namespace) -> int:
+    from .study import Study
+    from .writers import parse_formats
+
+    formats = parse_formats(args.formats)
+    for path in args.transcripts:
+        if not path.is_file():
+            raise TranscriptFileError(f"{path.name} does not exist")
+    study = _study(args.out, args.study) if args.study else Study.containing(args.transcripts[0])
+    study.prepare()
+    hand = _HandOff(study, args.key, formats)
+    for path in args.transcripts:
+        hand(study.admit(path))
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from .study import Study
+    from .writers import parse_formats
+
+    formats = parse_formats(args.formats)
+    for review in args.reviews:
+        if not review.is_file():
+            raise ReviewFileError(f"{review.name} does not exist")
+        study = Study.containing(review)
+        raw = study.raw / review.name.removesuffix(".review.csv")
+        raw = raw.with_name(raw.name + ".json")
+        if not raw.is_file():
+            raise ReviewFileError(f"{review.name} reviews {raw.name}, which is not in the study's restricted/raw folder")
+        _HandOff(study, None, formats)(raw)
     return 0
 
 
@@ -214,7 +335,12 @@ def _export(args: argparse.Namespace) -> int:
 
     formats = parse_formats(args.formats)
     for path in args.transcripts:
-        written = export(path, formats, args.out)
+        if path.is_dir():
+            from .study import Study, export_study
+
+            written = export_study(Study.containing(path / "restricted" / "raw"), formats)
+        else:
+            written = export(path, formats, args.out)
         print(f"{path.name}: " + (f"wrote {', '.join(written)}" if written else "up to date"))
     return 0
 
@@ -266,7 +392,7 @@ def _voices(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "export": _export, "models": _models, "voices": _voices}
+COMMANDS = {"run": _run, "pseudonymize": _pseudonymize, "review": _review, "export": _export, "models": _models, "voices": _voices}
 
 
 def main(argv: list[str] | None = None) -> int:

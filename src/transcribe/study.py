@@ -1,0 +1,213 @@
+"""A study's folders, and the stages after transcription: pseudonymize, then hand off.
+
+    transcripts/<study>/
+      restricted/              owner-only (0700): never give this folder away
+        raw/                   the transcripts as transcribed (real names), .json and .txt
+        review/<name>.review.csv   every replacement, for the researcher to check
+        pseudonym-key.json     real value -> pseudonym, where each occurred (0600)
+        study-key.yaml         the study key the last run used (0600)
+      handoff/                 what the coders get: pseudonymized transcripts only
+        <pseudonymized name>.json, .docx, .txt, .maxqda.txt, .nvivo.txt, .srt, .vtt, .html
+        <study>.qdpx           every transcript of the study, one REFI-QDA project
+
+Each stage records what it made its output from (`StageRecord`: the SHA-256 of the raw
+transcript, of the study key and of the review's decisions, and the NER models), so a
+rerun pseudonymizes again only what changed, and re-exports without pseudonymizing.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import NameClashError, SettingsError, TranscriptFileError
+from .outputs import atomic_write, output_paths, read_transcript, refresh_derived, write_transcript
+from .pseudonym_key import PseudonymKey
+from .pseudonymize import Find, Replacement, file_name, pseudonymize, stage_record
+from .review import read_review, render_review
+from .study_key import StudyKey
+from .transcript import Transcript
+
+HANDOFF_FORMATS = ("docx", "txt", "maxqda", "nvivo", "srt", "vtt", "html")
+_STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# Bumped when pseudonymization changes what it finds or writes: transcripts pseudonymized
+# by an older version are pseudonymized again.
+PSEUDONYMIZER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    root: Path
+
+    @classmethod
+    def at(cls, out_root: str | Path, name: str) -> Study:
+        if not _STUDY_NAME.fullmatch(name):
+            raise SettingsError(f"--study '{name}' is not a usable study name (letters, digits, '.', '_', '-'; at most 64)")
+        return cls(name, Path(out_root) / name)
+
+    @classmethod
+    def containing(cls, path: Path) -> Study:
+        """The study a file inside its folders belongs to."""
+        for folder in Path(path).resolve().parents:
+            if (folder / "restricted").is_dir() and _STUDY_NAME.fullmatch(folder.name):
+                return cls(folder.name, folder)
+        raise SettingsError(f"{Path(path).name} is not inside a study's folders (transcripts/<study>/...)")
+
+    @property
+    def restricted(self) -> Path:
+        return self.root / "restricted"
+
+    @property
+    def raw(self) -> Path:
+        return self.restricted / "raw"
+
+    @property
+    def reviews(self) -> Path:
+        return self.restricted / "review"
+
+    @property
+    def key_path(self) -> Path:
+        return self.restricted / "pseudonym-key.json"
+
+    @property
+    def study_key_path(self) -> Path:
+        return self.restricted / "study-key.yaml"
+
+    @property
+    def handoff(self) -> Path:
+        return self.root / "handoff"
+
+    def prepare(self) -> None:
+        """Make the folders; the restricted ones owner-only (also when they existed)."""
+        for folder in (self.restricted, self.raw, self.reviews):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(folder, 0o700)
+        self.handoff.mkdir(parents=True, exist_ok=True)
+
+    def study_key(self, given: Path | None) -> StudyKey:
+        """The study key given now (kept as the study's copy), else the study's copy, else
+        none (patterns and NER only)."""
+        if given is not None:
+            key = StudyKey.load(given)
+            if not self.study_key_path.exists() or self.study_key_path.read_bytes() != given.read_bytes():
+                _owner_only_copy(given, self.study_key_path)
+            return key
+        if self.study_key_path.exists():
+            return StudyKey.load(self.study_key_path)
+        return StudyKey()
+
+    def admit(self, raw_json: Path) -> Path:
+        """A transcript's place in the study's raw folder (copied there if it is elsewhere)."""
+        target = self.raw / raw_json.name
+        if raw_json.resolve() == target.resolve():
+            return target
+        if target.exists() and target.read_bytes() != raw_json.read_bytes():
+            raise NameClashError(f"the study {self.name} already holds a different {raw_json.name}; rename one of them")
+        _owner_only_copy(raw_json, target)
+        return target
+
+
+@dataclass
+class HandoffOutcome:
+    status: str  # "pseudonymized" or "up to date"
+    name: str  # the transcript's name in the hand-off folder
+    transcript: Transcript
+    replacements: list[Replacement] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # files written or rebuilt
+
+
+def hand_off(
+    study: Study,
+    raw_json: Path,
+    study_key: StudyKey,
+    detector: Callable[[], Find],
+    ner: dict[str, str | None],
+    formats: tuple[str, ...] = HANDOFF_FORMATS,
+) -> HandoffOutcome:
+    """Pseudonymize the raw transcript at `raw_json` into the study's hand-off folder (or
+    find it done with the same input, key, review and models), then write its formats
+    and the study's REFI-QDA project. `detector` is called only when there is work."""
+    raw = raw_json.read_bytes()
+    transcript = read_transcript(raw_json)
+    if transcript is None:
+        raise TranscriptFileError(f"{raw_json.name} does not exist")
+    stem = raw_json.stem
+    review_path = study.reviews / f"{stem}.review.csv"
+    decisions = read_review(review_path)
+    settings = {"study_key": study_key.sha256, "review": decisions.fingerprint(), "ner": ner, "version": PSEUDONYMIZER_VERSION}
+    input_sha256 = hashlib.sha256(raw).hexdigest()
+    with PseudonymKey.open(study.key_path) as key:
+        name = key.names.get(stem)
+        existing = read_transcript(study.handoff / f"{name}.json") if name else None
+        record = existing.stage("pseudonymize") if existing else None
+        if record is not None and record.input_sha256 == input_sha256 and record.settings == settings:
+            written = refresh_derived(existing, _paths(study, name, formats))
+            return HandoffOutcome("up to date", name, existing, written=written + write_project(study))
+        result, replacements = pseudonymize(transcript, detector(), key, study_key, stem, decisions)
+        result.stages = [r for r in result.stages if r.stage != "pseudonymize"] + [stage_record(input_sha256, settings, replacements)]
+        new_name = _unique(file_name(Path(result.recording.source_name).stem) or "transcript", stem, key.names)
+        atomic_write(review_path, render_review(replacements))
+        os.chmod(review_path, 0o600)
+        paths = _paths(study, new_name, formats)
+        write_transcript(result, paths)
+        if name and name != new_name:  # the pseudonymized name changed (a new key entry)
+            for old in study.handoff.glob(f"{glob.escape(name)}.*"):
+                old.unlink()
+        key.names[stem] = new_name
+    return HandoffOutcome("pseudonymized", new_name, result, replacements, [p.name for p in paths.values()] + write_project(study))
+
+
+def write_project(study: Study) -> list[str]:
+    """The study's REFI-QDA project from every transcript in its hand-off folder, written
+    when it differs; returns its name if it was written."""
+    from .qdpx import render_qdpx
+
+    transcripts = [t for path in sorted(study.handoff.glob("*.json")) if (t := read_transcript(path)) is not None]
+    if not transcripts:
+        return []
+    path = study.handoff / f"{study.name}.qdpx"
+    content = render_qdpx(study.name, transcripts)
+    if path.exists() and path.read_bytes() == content:
+        return []
+    atomic_write(path, content)
+    return [path.name]
+
+
+def export_study(study: Study, formats: tuple[str, ...]) -> list[str]:
+    """Write `formats` of every hand-off transcript again from its JSON, and the project."""
+    written = []
+    for path in sorted(study.handoff.glob("*.json")):
+        transcript = read_transcript(path)
+        written += refresh_derived(transcript, _paths(study, path.stem, formats))
+    return written + write_project(study)
+
+
+def _paths(study: Study, name: str, formats: tuple[str, ...]) -> dict[str, Path]:
+    return output_paths(study.handoff, Path(f"{name}.json"), tuple(f for f in formats if f != "qdpx"))
+
+
+def _unique(name: str, stem: str, names: dict[str, str]) -> str:
+    """`name`, or `name-2`, ... where another transcript of the study has it already."""
+    taken = {v for k, v in names.items() if k != stem}
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
+
+
+def _owner_only_copy(source: Path, target: Path) -> None:
+    previous = os.umask(0o077)
+    try:
+        shutil.copyfile(source, target.with_name(f".{target.name}.copy"))
+        os.replace(target.with_name(f".{target.name}.copy"), target)
+    finally:
+        os.umask(previous)
+    os.chmod(target, 0o600)
