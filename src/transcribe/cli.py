@@ -192,10 +192,10 @@ def _run(args: argparse.Namespace) -> int:
     if (args.pseudonymize or args.key) and not args.study:
         raise SettingsError("--pseudonymize and --key need --study NAME (the study whose pseudonyms to use)")
     study = _study(args.out, args.study) if args.study else None
-    formats = parse_formats(args.formats or "txt,quality")
+    # With --pseudonymize the formats asked for are the hand-off's; the raw transcript
+    # (restricted) gets its text and quality report.
+    formats = parse_formats("txt,quality" if args.pseudonymize or not args.formats else args.formats)
     handoff_formats = parse_formats(args.formats or HANDOFF_DEFAULT) if args.pseudonymize else ()
-    if study is not None:
-        formats = ("txt", "quality")  # the raw transcript: the hand-off gets the formats asked for
     if args.allow_download:
         allow_downloads()
     settings = Settings(
@@ -244,6 +244,8 @@ def _run(args: argparse.Namespace) -> int:
             print("\n".join(f"  {line}" for line in headline(transcript.quality)) + f" (see {outcome.paths['quality'].name})")
     if args.pseudonymize:
         _HandOff(study, args.key, handoff_formats)(outcome.paths["json"])
+    elif study is not None:
+        print(f"{args.file.name}: kept in {study.name}/restricted/raw only; nothing handed off (add --pseudonymize)", file=sys.stderr)
     return 0
 
 
