@@ -108,17 +108,18 @@ def speakers_of(words: list[Word], timeline: SpeakerTimeline) -> list[str | None
 
 
 def _segment(words: list[Word], speaker: str, text: WindowText) -> Segment:
-    return Segment(
+    segment = Segment(
         start=words[0].start,
         end=words[-1].end,
         speaker=speaker,
-        text=" ".join(w.text for w in words),
-        words=words,
+        text="",
         language=text.language,
         avg_logprob=round(text.avg_logprob, 4),
         no_speech_prob=round(text.no_speech_prob, 4),
         temperature=text.temperature,
     )
+    segment.set_words(words)  # the text is made of the words (fillers put back included)
+    return segment
 
 
 def segments_of(text: WindowText, timeline: SpeakerTimeline) -> list[Segment]:
