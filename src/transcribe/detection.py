@@ -96,9 +96,6 @@ class Detector:
         registry = RecognizerRegistry(recognizers=recognizers, supported_languages=list(LANGUAGES))
         self._engine = AnalyzerEngine(registry=registry, nlp_engine=_loaded_spacy(pipelines), supported_languages=list(LANGUAGES))
 
-    def ner_for(self, language: str) -> NerModel | None:
-        return next((m for m in self.ner if m.language == LANGUAGE_OF.get(language, "en")), None)
-
     def find(self, text: str, language: str | None) -> list[Finding]:
         """The identifiers in `text` (said in `language`: Norwegian or, for anything
         else, English), overlaps resolved to the surest and longest."""

@@ -181,7 +181,9 @@ def _encoded(content: str | bytes) -> bytes:
 
 
 def atomic_write(path: Path, content: str | bytes) -> None:
-    """Write one file: a temporary file beside `path`, fsynced, renamed over it."""
+    """Write one file: a temporary file beside `path`, fsynced, renamed over it. Like
+    every file written here it is owner-only (0600) from its creation: the pseudonym
+    key and the raw transcripts rely on that."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(_temporary(path, content), path)

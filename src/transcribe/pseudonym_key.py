@@ -12,7 +12,6 @@ same study never hand out one number twice.
 from __future__ import annotations
 
 import json
-import os
 import re
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -73,12 +72,7 @@ class PseudonymKey:
 
     def save(self) -> None:
         data = {"format": KEY_FORMAT, "transcripts": dict(sorted(self.names.items())), "records": [asdict(r) for r in self.records]}
-        previous = os.umask(0o077)  # the temporary file is owner-only before it has content
-        try:
-            atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-        finally:
-            os.umask(previous)
-        os.chmod(self.path, 0o600)
+        atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")  # owner-only from the start
 
     def pseudonym(self, finding: Finding, entry: KeyEntry | None = None) -> KeyRecord:
         """The record of what `finding` stands for, made on its first appearance."""

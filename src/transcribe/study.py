@@ -21,15 +21,14 @@ import glob
 import hashlib
 import os
 import re
-import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NameClashError, SettingsError, TranscriptFileError
 from .outputs import atomic_write, output_paths, read_transcript, refresh_derived, write_transcript
 from .pseudonym_key import PseudonymKey
-from .pseudonymize import Find, Replacement, file_name, pseudonymize, stage_record
+from .pseudonymize import Find, file_name, pseudonymize, stage_record
 from .review import read_review, render_review
 from .study_key import StudyKey
 from .transcript import Transcript
@@ -39,6 +38,7 @@ _STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # Bumped when pseudonymization changes what it finds or writes: transcripts pseudonymized
 # by an older version are pseudonymized again.
 PSEUDONYMIZER_VERSION = 1
+REVIEW_SUFFIX = ".review.csv"
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,9 @@ class Study:
 
     @classmethod
     def containing(cls, path: Path) -> Study:
-        """The study a file inside its folders belongs to."""
-        for folder in Path(path).resolve().parents:
+        """The study a file inside its folders belongs to (or whose folder `path` is)."""
+        path = Path(path).resolve()
+        for folder in (path, *path.parents):
             if (folder / "restricted").is_dir() and _STUDY_NAME.fullmatch(folder.name):
                 return cls(folder.name, folder)
         raise SettingsError(f"{Path(path).name} is not inside a study's folders (transcripts/<study>/...)")
@@ -80,6 +81,14 @@ class Study:
     def study_key_path(self) -> Path:
         return self.restricted / "study-key.yaml"
 
+    def review_path(self, stem: str) -> Path:
+        """The review file of the raw transcript `stem`."""
+        return self.reviews / f"{stem}{REVIEW_SUFFIX}"
+
+    def reviewed(self, review: Path) -> Path:
+        """The raw transcript a review file reviews."""
+        return self.raw / f"{review.name.removesuffix(REVIEW_SUFFIX)}.json"
+
     @property
     def handoff(self) -> Path:
         return self.root / "handoff"
@@ -97,7 +106,7 @@ class Study:
         if given is not None:
             key = StudyKey.load(given)
             if not self.study_key_path.exists() or self.study_key_path.read_bytes() != given.read_bytes():
-                _owner_only_copy(given, self.study_key_path)
+                atomic_write(self.study_key_path, given.read_bytes())
             return key
         if self.study_key_path.exists():
             return StudyKey.load(self.study_key_path)
@@ -110,7 +119,7 @@ class Study:
             return target
         if target.exists() and target.read_bytes() != raw_json.read_bytes():
             raise NameClashError(f"the study {self.name} already holds a different {raw_json.name}; rename one of them")
-        _owner_only_copy(raw_json, target)
+        atomic_write(target, raw_json.read_bytes())
         return target
 
 
@@ -119,8 +128,6 @@ class HandoffOutcome:
     status: str  # "pseudonymized" or "up to date"
     name: str  # the transcript's name in the hand-off folder
     transcript: Transcript
-    replacements: list[Replacement] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)  # files written or rebuilt
 
 
 def hand_off(
@@ -139,7 +146,7 @@ def hand_off(
     if transcript is None:
         raise TranscriptFileError(f"{raw_json.name} does not exist")
     stem = raw_json.stem
-    review_path = study.reviews / f"{stem}.review.csv"
+    review_path = study.review_path(stem)
     decisions = read_review(review_path)
     settings = {"study_key": study_key.sha256, "review": decisions.fingerprint(), "ner": ner, "version": PSEUDONYMIZER_VERSION}
     input_sha256 = hashlib.sha256(raw).hexdigest()
@@ -148,20 +155,21 @@ def hand_off(
         existing = read_transcript(study.handoff / f"{name}.json") if name else None
         record = existing.stage("pseudonymize") if existing else None
         if record is not None and record.input_sha256 == input_sha256 and record.settings == settings:
-            written = refresh_derived(existing, _paths(study, name, formats))
-            return HandoffOutcome("up to date", name, existing, written=written + write_project(study))
+            refresh_derived(existing, _paths(study, name, formats))
+            write_project(study)
+            return HandoffOutcome("up to date", name, existing)
         result, replacements = pseudonymize(transcript, detector(), key, study_key, stem, decisions)
         result.stages = [r for r in result.stages if r.stage != "pseudonymize"] + [stage_record(input_sha256, settings, replacements)]
         new_name = _unique(file_name(Path(result.recording.source_name).stem) or "transcript", stem, key.names)
         atomic_write(review_path, render_review(replacements))
-        os.chmod(review_path, 0o600)
         paths = _paths(study, new_name, formats)
         write_transcript(result, paths)
         if name and name != new_name:  # the pseudonymized name changed (a new key entry)
             for old in study.handoff.glob(f"{glob.escape(name)}.*"):
                 old.unlink()
         key.names[stem] = new_name
-    return HandoffOutcome("pseudonymized", new_name, result, replacements, [p.name for p in paths.values()] + write_project(study))
+    write_project(study)
+    return HandoffOutcome("pseudonymized", new_name, result)
 
 
 def write_project(study: Study) -> list[str]:
@@ -201,13 +209,3 @@ def _unique(name: str, stem: str, names: dict[str, str]) -> str:
         n += 1
         candidate = f"{name}-{n}"
     return candidate
-
-
-def _owner_only_copy(source: Path, target: Path) -> None:
-    previous = os.umask(0o077)
-    try:
-        shutil.copyfile(source, target.with_name(f".{target.name}.copy"))
-        os.replace(target.with_name(f".{target.name}.copy"), target)
-    finally:
-        os.umask(previous)
-    os.chmod(target, 0o600)
