@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.offline import enforce_offline
-
-enforce_offline()
+import transcribe  # noqa: F401 - importing the package switches telemetry off and the hub offline
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / ".weights"
@@ -82,7 +80,8 @@ def store(model_home):
 @pytest.fixture(scope="session")
 def pipeline(store):
     """One CPU pipeline (Whisper base, offline pyannote) shared by the slow tests."""
-    from transcribe.pipeline import Pipeline, Settings
+    from transcribe.pipeline import Pipeline
+    from transcribe.settings import Settings
 
     return Pipeline(Settings(model="base", device="cpu"), store=store)
 

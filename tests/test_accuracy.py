@@ -13,7 +13,8 @@ import whisper
 
 from long_interview import build_interview
 from transcribe.metrics import speaker_attributed_wer, wer, words_by_speaker
-from transcribe.pipeline import Pipeline, Settings
+from transcribe.pipeline import Pipeline
+from transcribe.settings import Settings
 from transcribe.whisper_models import load_whisper
 
 pytestmark = pytest.mark.slow
@@ -42,7 +43,7 @@ def scores(transcript, reference: str, by_speaker: dict[str, str]) -> tuple[floa
 def test_a_ten_minute_interview_is_transcribed_better_than_plain_whisper(store, interview, channels):
     path = getattr(interview, channels)
     assert interview.duration >= 600
-    ours = Pipeline(Settings(model="tiny.en", device="cpu", style="clean", roles="none"), store=store).transcribe(path)
+    ours = Pipeline(Settings(model="tiny.en", device="cpu", style="clean", roles=()), store=store).transcribe(path)
     ours_wer, attributed = scores(ours, interview.reference, interview.reference_by_speaker())
     plain = wer(interview.reference, plain_whisper(store, "tiny.en", path))
     print(f"\n{channels}: WER {ours_wer:.3f}, speaker-attributed {attributed:.3f}; plain whisper.transcribe {plain:.3f}")

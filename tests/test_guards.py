@@ -31,7 +31,8 @@ def non_speech_files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def energy_vad_pipeline(store):
     """Speech found by energy alone (--diarization none): everything loud reaches Whisper."""
-    from transcribe.pipeline import Pipeline, Settings
+    from transcribe.pipeline import Pipeline
+    from transcribe.settings import Settings
 
     return Pipeline(Settings(model="base", device="cpu", diarization="none"), store=store)
 

@@ -7,7 +7,8 @@ import pytest
 from transcribe.conventions import Conventions
 from transcribe.writers import render_text
 from transcribe.errors import SettingsError
-from transcribe.languages import decide, fold_probabilities, needs_decoding, normalize_language, parse_language_list, switch_candidate
+from transcribe.languages import decide, fold_probabilities, needs_decoding, normalize_language, switch_candidate
+from transcribe.settings import Settings
 from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript
 
 
@@ -19,7 +20,7 @@ def test_language_names_researchers_write_are_understood(written, code):
 
 def test_unknown_languages_are_refused():
     with pytest.raises(SettingsError, match="unknown language 'klingon'"):
-        parse_language_list("en,klingon")
+        Settings(languages=("en", "klingon"))
 
 
 def test_nynorsk_is_kept_apart_only_when_the_study_lists_it():
@@ -61,12 +62,12 @@ def test_a_norwegian_interview_is_detected_as_norwegian(store, tmp_path):
     from scripts import INTERVIEWER, NORWEGIAN_FILLER_CALL, NORWEGIAN_FILLER_PHONEMES, NORWEGIAN_VOICES, PARTICIPANT
     from synthetic import build_dialogue, telephone_stereo, with_fillers
 
-    from transcribe.pipeline import Pipeline, Settings
+    from transcribe.pipeline import Pipeline
 
     spoken, _ = with_fillers(NORWEGIAN_FILLER_CALL, NORWEGIAN_FILLER_PHONEMES)
     tracks, _, _ = build_dialogue(spoken, NORWEGIAN_VOICES, tmp_path)
     path = telephone_stereo(tracks[INTERVIEWER], tracks[PARTICIPANT], tmp_path / "norsk.wav")
-    transcript = Pipeline(Settings(model="base", device="cpu", languages="en,no", style="clean"), store=store).transcribe(path)
+    transcript = Pipeline(Settings(model="base", device="cpu", languages=("en", "no"), style="clean"), store=store).transcribe(path)
     evidence = transcript.provenance.settings["language_detection"]
     print(f"detector {evidence['probabilities']}, decoding {evidence.get('decoding_logprob')}")
     assert transcript.language == "no"
@@ -77,7 +78,7 @@ def test_a_norwegian_interview_is_detected_as_norwegian(store, tmp_path):
 def test_a_turn_in_another_language_is_labelled_turn_by_turn(store, tmp_path):
     from synthetic import build_dialogue, telephone_stereo
 
-    from transcribe.pipeline import Pipeline, Settings
+    from transcribe.pipeline import Pipeline
 
     voices = {"interviewer": "en-us+m3", "participant": "en-gb+f3", "participant-es": "es+f3"}
     script = [
@@ -91,7 +92,7 @@ def test_a_turn_in_another_language_is_labelled_turn_by_turn(store, tmp_path):
     ]
     tracks, truth, _ = build_dialogue(script, voices, tmp_path)
     path = telephone_stereo(tracks["interviewer"], tracks["participant"] + tracks["participant-es"], tmp_path / "switch.wav")
-    transcript = Pipeline(Settings(model="base", device="cpu", languages="en,es"), store=store).transcribe(path)
+    transcript = Pipeline(Settings(model="base", device="cpu", languages=("en", "es")), store=store).transcribe(path)
     spanish = next(u for u in truth if u.speaker == "participant-es")
     labelled = [(s.language, s.start < spanish.end and s.end > spanish.start) for s in transcript.segments]
     assert transcript.language == "en"

@@ -10,7 +10,8 @@ import pytest
 
 from transcribe.diarization import Turn
 from transcribe.outputs import output_paths, read_transcript, write_transcript
-from transcribe.pipeline import Settings, transcribe_file
+from transcribe.pipeline import transcribe_file
+from transcribe.settings import Settings
 from transcribe.quality import assess, render_summary
 from transcribe.transcript import GuardEvent, Provenance, Recording, Segment, Speaker, Transcript, Word
 
@@ -226,7 +227,7 @@ class _Done:
     def check(self):
         pass
 
-    def transcribe(self, path):
+    def transcribe(self, path, diarization=None, hook=None):
         return self.result
 
 

@@ -22,7 +22,8 @@ from test_outputs import make_transcript, segment
 from transcribe.audio import SAMPLE_RATE, Audio
 from transcribe.errors import ModelError, NameClashError, OutputError, TranscriptFileError
 from transcribe.outputs import output_paths, render_derived, write_transcript
-from transcribe.pipeline import Settings, transcribe_file
+from transcribe.pipeline import transcribe_file
+from transcribe.settings import Settings
 
 
 class FakePipeline:
@@ -40,7 +41,7 @@ class FakePipeline:
         if self.model_error:
             raise ModelError("unknown Whisper model 'nonexistent'")
 
-    def transcribe(self, audio: Audio):
+    def transcribe(self, audio: Audio, diarization=None, hook=None):
         self.calls += 1
         time.sleep(self.delay)
         transcript = make_transcript(audio.recording.sha256)

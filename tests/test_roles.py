@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from transcribe.errors import SettingsError
-from transcribe.roles import assign_roles, parse_channel_map, parse_roles
+from transcribe.roles import assign_roles
+from transcribe.settings import Settings
 from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript
 
 ROLES = ["interviewer", "participant"]
@@ -48,7 +49,7 @@ def test_no_questions_means_no_confidence():
 
 def test_channel_map_is_exact_and_beats_the_heuristic():
     transcript = interview(LINES, channels=True)
-    assign_roles(transcript, ROLES, parse_channel_map("left=participant", ROLES))
+    assign_roles(transcript, ROLES, Settings(channel_map={"left": "participant"}).channel_roles)
     assert roles_of(transcript) == {
         "SPEAKER_00": ("participant", "channel-map", 1.0),
         "SPEAKER_01": ("interviewer", "channel-map", 1.0),
@@ -57,7 +58,7 @@ def test_channel_map_is_exact_and_beats_the_heuristic():
 
 def test_roles_none_keeps_speaker_ids():
     transcript = interview(LINES)
-    assign_roles(transcript, parse_roles("none"), {})
+    assign_roles(transcript, list(Settings(roles=()).roles), {})
     assert [s.label for s in transcript.speakers] == ["SPEAKER_00", "SPEAKER_01"]
 
 
@@ -69,9 +70,9 @@ def test_more_speakers_than_roles_keep_their_ids():
 
 
 @pytest.mark.parametrize("bad, message", [
-    ("middle=interviewer", "look like left=interviewer"),
-    ("left=nurse", "not in --roles"),
+    ({"middle": "interviewer"}, "`channel_map` names channel 'middle'"),
+    ({"left": "nurse"}, "role 'nurse', which is not in `roles`"),
 ])
 def test_bad_channel_maps_are_rejected(bad, message):
     with pytest.raises(SettingsError, match=message):
-        parse_channel_map(bad, ROLES)
+        Settings(roles=tuple(ROLES), channel_map=bad)

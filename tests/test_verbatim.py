@@ -24,7 +24,8 @@ def filler_call(tmp_path_factory):
 
 
 def _rendered_words(store, path, style: str) -> str:
-    from transcribe.pipeline import Pipeline, Settings
+    from transcribe.pipeline import Pipeline
+    from transcribe.settings import Settings
 
     settings = Settings(model="base", device="cpu", language="en", style=style)
     return spoken_text(render_text(Pipeline(settings, store=store).transcribe(path), settings.conventions))
@@ -56,7 +57,8 @@ def test_an_overlapping_backchannel_is_attributed_to_the_other_speaker(store, tm
     from scripts import ENGLISH_VOICES, INTERVIEWER, PARTICIPANT
     from synthetic import build_dialogue, telephone_stereo
 
-    from transcribe.pipeline import Pipeline, Settings
+    from transcribe.pipeline import Pipeline
+    from transcribe.settings import Settings
 
     script = [
         (INTERVIEWER, "After the operation the nurses called you every week to ask how the wound was healing", 0.0),
@@ -67,7 +69,7 @@ def test_an_overlapping_backchannel_is_attributed_to_the_other_speaker(store, tm
     backchannel = truth[1]
     assert 1.3 <= backchannel.end - backchannel.start <= 1.8 and backchannel.end < truth[0].end
     path = telephone_stereo(tracks[INTERVIEWER], tracks[PARTICIPANT], tmp_path / "backchannel.wav")
-    settings = Settings(model="base", device="cpu", language="en", channel_map="left=interviewer")
+    settings = Settings(model="base", device="cpu", language="en", channel_map={"left": "interviewer"})
     transcript = Pipeline(settings, store=store).transcribe(path)
     labels = {s.id: s.label for s in transcript.speakers}
     said_over = [s for s in transcript.segments if s.start < backchannel.end and s.end > backchannel.start and s.overlap]

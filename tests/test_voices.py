@@ -12,7 +12,8 @@ from transcribe.audio import load_audio
 from transcribe.cli import main
 from transcribe.errors import InputFileError, ModelError, SettingsError
 from transcribe.model_store import ModelStore
-from transcribe.roles import assign_roles, parse_channel_map
+from transcribe.roles import assign_roles
+from transcribe.settings import Settings
 from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript
 from transcribe.voices import (
     MATCH_THRESHOLD,
@@ -110,7 +111,7 @@ def test_an_enrolled_voice_beats_the_question_heuristic_and_settles_the_other_sp
 def test_the_channel_map_beats_an_enrolled_voice():
     transcript = interview(channels=True)
     matches = {"SPEAKER_01": VoiceMatch(voice("anna", [1, 0]), 0.9, 0.4)}
-    assign_roles(transcript, ROLES, parse_channel_map("left=interviewer", ROLES), matches)
+    assign_roles(transcript, ROLES, Settings(channel_map={"left": "interviewer"}).channel_roles, matches)
     assert [(s.label, s.role_source, s.voice) for s in transcript.speakers] == [
         ("interviewer", "channel-map", None),
         ("participant", "channel-map", None),
@@ -148,16 +149,16 @@ def test_voices_option_fails_early_on_unknown_names_roles_and_other_weights(home
     voices = VoiceStore.beside(store)
     voices.save(voice("anna", [1, 0]))  # enrolled with other weights (sha256 0000...)
     with pytest.raises(SettingsError, match="'bo', which is not enrolled"):
-        select_voices(store, "anna,bo", ROLES)
+        select_voices(store, ("anna", "bo"), ROLES)
     with pytest.raises(ModelError, match="enrol it again"):
         select_voices(store, "auto", ROLES)
     moderator = voice("moderator", [1, 0], role="moderator")
     moderator.model_sha256 = sha256
     voices.save(moderator)
-    with pytest.raises(SettingsError, match="not in --roles"):
-        select_voices(store, "moderator", ROLES)
+    with pytest.raises(SettingsError, match="not in `roles`"):
+        select_voices(store, ("moderator",), ROLES)
     assert select_voices(store, "none", ROLES) == []
-    assert [v.name for v in select_voices(store, "moderator", ROLES + ["moderator"])] == ["moderator"]
+    assert [v.name for v in select_voices(store, ("moderator",), ROLES + ["moderator"])] == ["moderator"]
 
 
 # --- real weights, real and synthetic speech --------------------------------------------
@@ -196,7 +197,8 @@ def test_a_clip_without_enough_speech_is_refused(home, tmp_path):
 def test_the_interviewer_of_a_mono_call_is_recognised_by_enrolled_voice(home, tmp_path, capsys):
     from synthetic import build_dialogue, speak, telephone_mono
 
-    from transcribe.pipeline import Pipeline, Settings
+    from transcribe.pipeline import Pipeline
+    from transcribe.settings import Settings
 
     tracks, truth, _ = build_dialogue(QUESTIONING_PARTICIPANT, VOICES, tmp_path)
     call = telephone_mono(tracks["interviewer"] + tracks["participant"], tmp_path / "call.wav")

@@ -11,14 +11,10 @@ import sys
 import warnings
 from pathlib import Path
 
-from .offline import enforce_offline
-
-enforce_offline()  # before any dependency is imported
-
-from . import __version__  # noqa: E402
-from .crash_log import write_crash_log  # noqa: E402
-from .errors import ReviewFileError, SettingsError, TranscribeError, TranscriptFileError, UnexpectedError  # noqa: E402
-from .writers import WRITERS  # noqa: E402
+from . import __version__  # importing the package switches telemetry off and the hub offline
+from .crash_log import write_crash_log
+from .errors import ReviewFileError, SettingsError, TranscribeError, TranscriptFileError, UnexpectedError
+from .writers import WRITERS
 
 DERIVED_FORMATS = ", ".join(name for name in WRITERS if name != "json")
 HANDOFF_DEFAULT = "docx,txt,maxqda,nvivo,srt,vtt,html,qdpx"
@@ -182,10 +178,45 @@ class _ProgressBars:
             bar.close()
 
 
-def _run(args: argparse.Namespace) -> int:
+def settings_from_args(args: argparse.Namespace):
+    """The flags' mini-languages ("en,no", "left=interviewer", "none") parsed into `Settings`."""
     from .diarization import SpeakerCount
-    from .offline import allow_downloads
-    from .pipeline import Pipeline, Settings, transcribe_file
+    from .settings import Settings
+
+    def listed(text: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+
+    sides = {"left": "left", "l": "left", "0": "left", "right": "right", "r": "right", "1": "right"}
+    channel_map = {}
+    for item in listed(args.channel_map):
+        channel, _, role = item.partition("=")
+        if channel.strip().lower() not in sides or not role.strip():
+            raise SettingsError(f"`channel_map` entries look like left=interviewer (got '{item}')")
+        channel_map[sides[channel.strip().lower()]] = role.strip()
+    voices = args.voices.strip().lower()
+    return Settings(
+        model=args.model,
+        language=args.language,
+        languages=listed(args.languages),
+        device=args.device,
+        precision=args.precision,
+        diarization=args.diarization,
+        diarization_model=args.diarization_model,
+        speakers=SpeakerCount(args.speakers, args.min_speakers, args.max_speakers),
+        batch_size=args.batch_size,
+        beam_size=args.beam_size,
+        style=args.style,
+        pause=args.pause,
+        terms=listed(args.terms),
+        roles=() if args.roles.strip().lower() == "none" else listed(args.roles),
+        channel_map=channel_map,
+        voices=voices if voices in ("auto", "none") else listed(args.voices),
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .model_store import ModelStore
+    from .pipeline import Pipeline, transcribe_file
     from .quality import headline
     from .writers import parse_formats
 
@@ -196,26 +227,8 @@ def _run(args: argparse.Namespace) -> int:
     # (restricted) gets its text and quality report.
     formats = parse_formats("txt,quality" if args.pseudonymize or not args.formats else args.formats)
     handoff_formats = parse_formats(args.formats or HANDOFF_DEFAULT) if args.pseudonymize else ()
-    if args.allow_download:
-        allow_downloads()
-    settings = Settings(
-        model=args.model,
-        language=args.language,
-        languages=args.languages,
-        device=args.device,
-        precision=args.precision,
-        diarization=args.diarization,
-        diarization_model=args.diarization_model,
-        speakers=SpeakerCount(args.speakers, args.min_speakers, args.max_speakers),
-        batch_size=args.batch_size,
-        beam_size=args.beam_size,
-        style=args.style,
-        pause=args.pause,
-        terms=[t.strip() for t in args.terms.split(",") if t.strip()],
-        roles=args.roles,
-        channel_map=args.channel_map,
-        voices=args.voices,
-    )
+    settings = settings_from_args(args)
+    store = ModelStore(allow_download=args.allow_download, hf_token=os.environ.get("HF_TOKEN"))
     progress = _ProgressBars(enabled=not args.quiet and sys.stderr.isatty())
 
     def waiting() -> None:
@@ -223,7 +236,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         out = study.raw if study is not None else args.out
-        outcome = transcribe_file(Pipeline(settings, progress=progress), args.file, out, force=args.force, on_wait=waiting, formats=formats)
+        outcome = transcribe_file(Pipeline(settings, store), args.file, out, force=args.force, on_wait=waiting, formats=formats, hook=progress)
     finally:
         progress.close()
     transcript = outcome.transcript
@@ -258,35 +271,20 @@ def _study(out: Path, name: str):
 
 
 class _HandOff:
-    """Pseudonymize raw transcripts into a study's hand-off folder, the detectors loaded
-    once, on first need; tells the user when NER is off, and what was replaced, in
-    numbers (never the names: a terminal is not a restricted place)."""
+    """The library's HandOff, telling the user what to know (no key, NER off) and what
+    was replaced, in numbers (never the names: a terminal is not a restricted place)."""
 
     def __init__(self, study, key: Path | None, formats: tuple[str, ...]):
-        from .ner_models import ner_notice, resolve_ner
+        from .study import HandOff
 
-        self.study, self.formats = study, formats
-        self.key = study.study_key(key)
-        if key is None and not self.key.entries:
-            print(f"warning: the study {study.name} has no study key: only NER and identifiers found by their form are replaced (pass --key)", file=sys.stderr)
-        self.ner = resolve_ner(self.key.ner)
-        notice = ner_notice(self.ner)
-        if notice:
-            print(f"note: {notice}", file=sys.stderr)
-        self._find = None
-
-    def find(self):
-        if self._find is None:
-            from .detection import Detector
-
-            self._find = Detector(self.key, self.ner).find
-        return self._find
+        self.hand_off = HandOff(study, key, formats)
+        for note in self.hand_off.notes:
+            print(f"note: {note}" + (" (pass --key)" if "no study key" in note else ""), file=sys.stderr)
 
     def __call__(self, raw_json: Path) -> None:
-        from .study import hand_off
-
-        outcome = hand_off(self.study, raw_json, self.key, self.find, self.ner, self.formats)
-        where = f"{self.study.name}/handoff"
+        study = self.hand_off.study
+        outcome = self.hand_off(raw_json)
+        where = f"{study.name}/handoff"
         if outcome.status == "up to date":
             print(f"{raw_json.stem}: pseudonymized transcript {outcome.name} in {where} is up to date")
             return
@@ -294,7 +292,7 @@ class _HandOff:
         done = ", ".join(f"{kind} {n}" for kind, n in counts.items() if kind != "rejected" and n) or "nothing found"
         print(
             f"{raw_json.stem}: pseudonymized as {outcome.name} in {where} ({done}; {counts.get('rejected', 0)} rejected in review); "
-            f"check every replacement in {self.study.name}/restricted/review/{self.study.review_path(raw_json.stem).name}"
+            f"check every replacement in {study.name}/restricted/review/{study.review_path(raw_json.stem).name}"
         )
 
 
@@ -405,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except UnexpectedError as error:
         return _crashed(error, error.__cause__)
+    except SettingsError as error:
+        print(f"error: {error.for_command_line()}", file=sys.stderr)
+        return error.exit_code
     except TranscribeError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code

@@ -63,9 +63,9 @@ class Conventions:
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
-            raise SettingsError(f"unknown style '{self.style}' (expected verbatim or clean)")
+            raise SettingsError(f"unknown `style` '{self.style}' (expected verbatim or clean)")
         if not 0 < self.short_pause_s <= self.pause_s:
-            raise SettingsError("--pause must be at least the short-pause threshold (0.3 s)")
+            raise SettingsError("`pause` must be at least the short-pause threshold (0.3 s)")
 
 
 def clock(seconds: float) -> str:

@@ -44,8 +44,9 @@ class Diarization:
     speakers: list[Speaker]
     method: str
     regions: list[Turn] = field(default_factory=list)
-    model: ModelInfo | None = None
+    models: list[ModelInfo] = field(default_factory=list)  # those that made it
     warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # how long it took
 
 
 @dataclass
@@ -55,11 +56,11 @@ class SpeakerCount:
     maximum: int | None = None
 
     def __post_init__(self) -> None:
-        for name, value in (("--speakers", self.exact), ("--min-speakers", self.minimum), ("--max-speakers", self.maximum)):
+        for name, value in (("`speakers`", self.exact), ("`min_speakers`", self.minimum), ("`max_speakers`", self.maximum)):
             if value is not None and value < 1:
                 raise SettingsError(f"{name} must be at least 1 (got {value})")
         if self.minimum and self.maximum and self.minimum > self.maximum:
-            raise SettingsError(f"--min-speakers {self.minimum} is larger than --max-speakers {self.maximum}")
+            raise SettingsError(f"`min_speakers` {self.minimum} is larger than `max_speakers` {self.maximum}")
 
 
 def speech_channels(energies: np.ndarray) -> list[int]:
@@ -135,12 +136,12 @@ def diarize(
 ) -> Diarization:
     """Dispatch on `mode`; `auto` picks channels for one-party-per-channel recordings."""
     if mode not in MODES:
-        raise SettingsError(f"unknown diarization mode '{mode}' (expected one of {', '.join(MODES)})")
+        raise SettingsError(f"unknown `diarization` mode '{mode}' (expected one of {', '.join(MODES)})")
     detector = speech_detector if speech_detector is not None else (lambda: None)
     if mode == "none":
         return single_speaker(audio, detector())
     if mode == "channels" and audio.num_channels < 2:
-        raise SettingsError(f"--diarization channels needs a stereo recording; {audio.recording.source_name} is mono")
+        raise SettingsError(f"`diarization` channels needs a stereo recording; {audio.recording.source_name} is mono")
     energies = frame_energies_db(audio.samples, audio.sample_rate) if audio.num_channels > 1 else None
     if mode == "channels":
         result = diarize_by_channel(audio, detector(), energies)

@@ -5,6 +5,8 @@ and its own exit code, so the CLI can print the message without a traceback and 
 runner can tell a bad recording (skip it, go on) from a broken installation (stop).
 """
 
+import re
+
 
 class TranscribeError(Exception):
     """Base class: `str(error)` is a complete sentence meant for the user."""
@@ -51,9 +53,15 @@ class ModelError(TranscribeError):
 
 
 class SettingsError(TranscribeError):
-    """Options that contradict each other or name something unknown (a language, a device)."""
+    """Options that contradict each other or name something unknown (a language, a device).
+
+    Messages name a setting as its `Settings` field in backticks (`min_speakers`); the
+    command line shows its own flag there instead (`for_command_line`)."""
 
     exit_code = 2
+
+    def for_command_line(self) -> str:
+        return re.sub(r"`(\w+)`", lambda m: "--" + m.group(1).replace("_", "-"), str(self))
 
 
 class OutputError(TranscribeError):

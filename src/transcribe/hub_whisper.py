@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import ModelError
 from .model_store import ModelStore, StoredModel
-from .offline import downloads_allowed
+from .offline import hub_opened
 
 NB_WHISPER_SIZES = ("tiny", "base", "small", "medium", "large")
 # nb-whisper-large, ...; the -verbatim variants write lower case without punctuation and
@@ -43,12 +43,14 @@ def store_name(repo: str) -> str:
     return repo.replace("/", "--")
 
 
-def _snapshot(repo: str) -> Path:
+def _snapshot(repo: str, store: ModelStore) -> Path:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
 
     try:
-        return Path(snapshot_download(repo, allow_patterns=_WANTED_FILES, local_files_only=not downloads_allowed()))
+        with hub_opened(store.allow_download):
+            folder = snapshot_download(repo, allow_patterns=_WANTED_FILES, local_files_only=not store.allow_download, token=store.hf_token)
+        return Path(folder)
     except LocalEntryNotFoundError:
         raise ModelError(
             f"Whisper model '{repo}' is not in the Hugging Face cache and downloads are off: pass "
@@ -67,4 +69,4 @@ def load_from_hub(store: ModelStore, repo: str) -> StoredModel:
         return stored
     from .model_import import import_whisper
 
-    return import_whisper(store, [_snapshot(repo)], store_name(repo))
+    return import_whisper(store, [_snapshot(repo, store)], store_name(repo))

@@ -41,13 +41,6 @@ def normalize_language(code: str) -> str:
     return value
 
 
-def parse_language_list(text: str) -> list[str]:
-    codes = [normalize_language(part) for part in text.split(",") if part.strip()]
-    if not codes:
-        raise SettingsError("--languages needs at least one language code")
-    return list(dict.fromkeys(codes))
-
-
 def counted_as(code: str, allowed: list[str]) -> str | None:
     """The allowed code Whisper's `code` counts as: Norwegian variants count as whichever
     Norwegian the study allows (both kept apart when it allows both)."""

@@ -45,8 +45,16 @@ class StoredModel:
 
 
 class ModelStore:
-    def __init__(self, root: Path | None = None):
+    """Where models are, and whether this run may fetch missing ones.
+
+    `allow_download` and `hf_token` are a run's choices, passed here rather than set in
+    the environment, so they end with the run: a worker serving many runs keeps each
+    one's choice apart."""
+
+    def __init__(self, root: Path | None = None, allow_download: bool = False, hf_token: str | None = None):
         self.root = Path(root) if root else default_root()
+        self.allow_download = allow_download
+        self.hf_token = hf_token
 
     def get(self, kind: str, name: str) -> StoredModel | None:
         directory = self.root / kind / name

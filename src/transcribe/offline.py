@@ -1,12 +1,20 @@
-"""Keep every dependency off the network unless the user explicitly asked for a download.
+"""Keep every dependency off the network unless a run explicitly allows a download.
 
 Interview recordings are sensitive health data. Hugging Face Hub, pyannote.audio and
-Prefect all phone home by default (telemetry, update checks, implicit downloads); this
-module switches that off. It must run before those libraries are imported because several
-of them read their environment variables at import time.
+Prefect all phone home by default (telemetry, update checks, implicit downloads); the
+package switches that off when it is imported (`transcribe/__init__.py`), before any of
+those libraries is, because several read their environment variables at import time.
+
+A download is a choice of one run, not of the process: the loaders that may fetch a
+model open the hub for their own call only (`hub_opened`), when the `ModelStore` they
+were given allows downloads, so a flow run that allowed one does not leave the hub open
+for the next run in the same worker.
 """
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # Variables that disable telemetry and analytics; always set.
 _TELEMETRY_OFF = {
@@ -17,32 +25,33 @@ _TELEMETRY_OFF = {
     "TOKENIZERS_PARALLELISM": "false",
 }
 
-# Variables that forbid hub downloads; lifted by `allow_downloads()`.
+# Variables that keep the hub libraries offline; `hub_opened` lifts them for one call.
 _HUB_OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+_hub_lock = threading.Lock()
 
 
 def enforce_offline() -> None:
-    """Switch telemetry off unconditionally; forbid hub downloads unless the user opted in."""
+    """Switch telemetry off and keep the hub offline (unless the environment says otherwise)."""
     for key, value in _TELEMETRY_OFF.items():
         os.environ[key] = value
     for key, value in _HUB_OFFLINE.items():
         os.environ.setdefault(key, value)
 
 
-def allow_downloads() -> None:
-    """Permit model downloads from the hub for this process (the user passed --allow-download).
-
-    huggingface_hub reads HF_HUB_OFFLINE when it is imported, so its cached constant is
-    updated too if it was imported already.
-    """
-    for key in _HUB_OFFLINE:
-        os.environ[key] = "0"
-    try:
-        from huggingface_hub import constants
-    except ImportError:
+@contextmanager
+def hub_opened(allowed: bool) -> Iterator[None]:
+    """Let huggingface_hub reach the hub inside this block when `allowed`; it reads its
+    offline switch on every request, so the switch is set back when the block ends."""
+    if not allowed:
+        yield
         return
-    constants.HF_HUB_OFFLINE = False
+    from huggingface_hub import constants
 
-
-def downloads_allowed() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "1") not in ("1", "true", "True")
+    with _hub_lock:
+        before = constants.HF_HUB_OFFLINE
+        constants.HF_HUB_OFFLINE = False
+        try:
+            yield
+        finally:
+            constants.HF_HUB_OFFLINE = before

@@ -1,15 +1,15 @@
 """One recording in, one speaker-labelled, word-timed transcript out.
 
 The CLI and the Prefect flows both call `Pipeline.transcribe` (models load once per
-`Pipeline`, so a batch pays for them once) and `transcribe_file` (which adds writing
-and resuming).
+`LoadedModels`, so a batch and a worker process pay for them once) and `transcribe_file`
+(which adds writing and resuming).
 """
 
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -18,15 +18,16 @@ from . import __version__
 from .asr import ASRBackend
 from .attribution import SpeakerTimeline, guard_events, segments_of
 from .audio import Audio, check_source, file_sha256, load_audio
-from .conventions import Conventions
-from .diarization import MODES, Diarization, SpeakerCount, diarize, mark_overlapping, overlapping_speech
-from .errors import NameClashError, SettingsError, TranscribeError, UnexpectedError
-from .languages import normalize_language, parse_language_list
+from .diarization import Diarization, diarize, mark_overlapping, overlapping_speech
+from .errors import NameClashError, TranscribeError, UnexpectedError
+from .languages import normalize_language
+from .loaded_models import LoadedModels
 from .locks import lock_path, recording_lock
 from .model_store import ModelStore
 from .outputs import OutputFolder, output_paths, read_transcript, refresh_derived, remove_leftovers, render_derived, write_transcript
 from .quality import assess
-from .roles import assign_roles, parse_channel_map, parse_roles
+from .roles import assign_roles
+from .settings import Settings
 from .speech_activity import is_silent
 from .transcript import GuardEvent, ModelInfo, Overlap, Provenance, Segment, Transcript
 from .transcription import TranscriptionOptions, TranscriptionResult, Transcriber
@@ -34,72 +35,35 @@ from .voices import VoiceMatch, match, select_voices, speaker_speech
 from .windows import Window, plan_windows
 from .writers import DEFAULT_FORMATS
 
-Progress = Callable[[str, float], None]
+# A per-call progress hook, as pyannote's pipelines take one: hook(stage, fraction done).
+Hook = Callable[[str, float], None]
 
 
-@dataclass
-class Settings:
-    model: str = "auto"
-    language: str = "auto"
-    languages: str = "en,no"
-    device: str = "auto"
-    precision: str = "auto"  # fp16 on a GPU, fp32 on a CPU; or fp32, fp16, bf16
-    diarization: str = "auto"
-    diarization_model: str = "auto"
-    speakers: SpeakerCount = field(default_factory=SpeakerCount)
-    batch_size: int | None = None  # None: 16 on a GPU, 4 on a CPU
-    beam_size: int = 5  # 1: greedy decoding
-    style: str = "verbatim"
-    pause: float = 1.0  # pauses this long or longer are written in seconds
-    terms: list[str] = field(default_factory=list)  # the study's own words, to bias decoding
-    roles: str = "interviewer,participant"  # "none": keep SPEAKER_00, SPEAKER_01, ...
-    channel_map: str = ""  # e.g. "left=interviewer"
-    voices: str = "auto"  # enrolled voices to recognise: "auto" (all that fit the roles), "none", or names
-
-    @property
-    def conventions(self) -> Conventions:
-        return Conventions(style=self.style, pause_s=self.pause)
-
-    def validate(self) -> None:
-        if self.diarization not in MODES:
-            raise SettingsError(f"unknown diarization mode '{self.diarization}' (expected one of {', '.join(MODES)})")
-        allowed = parse_language_list(self.languages)
-        if self.language != "auto" and normalize_language(self.language) not in allowed:
-            raise SettingsError(f"--language {self.language} is not among --languages {self.languages}")
-        if self.precision not in ("auto", "fp32", "fp16", "bf16"):
-            raise SettingsError(f"unknown precision '{self.precision}' (expected auto, fp32, fp16 or bf16)")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise SettingsError("--batch-size must be at least 1")
-        if self.beam_size < 1:
-            raise SettingsError("--beam-size must be at least 1")
-        self.conventions  # noqa: B018 - validates style and pause
-        parse_channel_map(self.channel_map, parse_roles(self.roles))
+def _no_hook(stage: str, fraction: float) -> None:
+    pass
 
 
 class Pipeline:
-    """The conductor: one line per stage. Models load on first use, once per Pipeline."""
+    """The conductor: one line per stage.
 
-    def __init__(self, settings: Settings, store: ModelStore | None = None, progress: Progress | None = None):
+    Structure in the constructor (the settings, where models are, which loaded models to
+    share), per-call options in `transcribe` and `diarize` (a progress hook, a diarization
+    made earlier). Models load on first use, into `models`: pass one `LoadedModels` to
+    every Pipeline of a process and they load once for all of them."""
+
+    def __init__(self, settings: Settings, store: ModelStore | None = None, models: LoadedModels | None = None):
         from .whisper_models import resolve_device
 
-        settings.validate()
         self.settings = settings
         self.store = store or ModelStore()
+        self.models = models or LoadedModels()
         self.device = resolve_device(settings.device)
-        self.allowed_languages = parse_language_list(settings.languages)
         self.batch_size = settings.batch_size or (16 if self.device.startswith("cuda") else 4)
-        self.progress = progress or (lambda stage, fraction: None)
-        self._asr: ASRBackend | None = None
         self._whisper_source = None
-        self._diarizer = None
-        self._speech_detector = None
-        self._voice_embedder = None
-        self.roles = parse_roles(settings.roles)
-        self.channel_map = parse_channel_map(settings.channel_map, self.roles)
-        self.voices = select_voices(self.store, settings.voices, self.roles)
+        self.voices = select_voices(self.store, settings.voices, settings.roles)
 
     def check(self) -> None:
-        """Find the Whisper model without loading it: a wrong --model fails before any work."""
+        """Find the Whisper model without loading it: a wrong `model` fails before any work."""
         if self._whisper_source is None:
             from .whisper_models import resolve_whisper
 
@@ -107,67 +71,76 @@ class Pipeline:
 
     @property
     def asr(self) -> ASRBackend:
-        if self._asr is None:
-            from .whisper_backend import WhisperBackend
+        from .whisper_backend import WhisperBackend
 
-            self.check()
-            precision = None if self.settings.precision == "auto" else self.settings.precision
-            self._asr = WhisperBackend(self._whisper_source.load(self.device), self._whisper_source.info, self.device, precision)
-        return self._asr
+        self.check()
+        source, precision = self._whisper_source, None if self.settings.precision == "auto" else self.settings.precision
+        key = ("asr", source.info.name, source.info.sha256, self.device, precision)
+        return self.models.get(key, lambda: WhisperBackend(source.load(self.device), source.info, self.device, precision))
 
     def diarizer(self):
-        if self._diarizer is None:
-            from .pyannote_diarizer import PyannoteDiarizer
+        from .pyannote_diarizer import PyannoteDiarizer
 
-            self._diarizer = PyannoteDiarizer(self.settings.diarization_model, self.device, self.store)
-        return self._diarizer
+        spec = self.settings.diarization_model
+        key = ("diarizer", spec, self.device, self.store.root)
+        return self.models.get(key, lambda: PyannoteDiarizer(spec, self.device, self.store))
 
     def speech_detector(self):
-        if self._speech_detector is None:
-            from .speech_detector import SpeechDetector
+        from .speech_detector import SpeechDetector
 
-            self._speech_detector = SpeechDetector(self.store, self.device)
-        return self._speech_detector
+        return self.models.get(("speech", self.device, self.store.root), lambda: SpeechDetector(self.store, self.device))
 
-    def transcriber(self) -> Transcriber:
+    def transcriber(self, hook: Hook) -> Transcriber:
         language = self.settings.language
         options = TranscriptionOptions(
             language=language if language == "auto" else normalize_language(language),
-            allowed=tuple(self.allowed_languages),
-            terms=tuple(self.settings.terms),
+            allowed=self.settings.languages,
+            terms=self.settings.terms,
             verbatim=self.settings.style == "verbatim",
             batch_size=self.batch_size,
             beam_size=self.settings.beam_size,
         )
-        return Transcriber(self.asr, options, progress=lambda fraction: self.progress("transcription", fraction))
+        return Transcriber(self.asr, options, progress=lambda fraction: hook("transcription", fraction))
 
     def _match_voices(self, audio: Audio, diarization: Diarization) -> tuple[dict[str, VoiceMatch], ModelInfo | None]:
         """Which diarized speakers are enrolled voices (speakers the channel map labels are
         left out: the map is exact)."""
         if not self.voices:
             return {}, None
-        speech = speaker_speech(audio, diarization, skip_channels=set(self.channel_map))
+        speech = speaker_speech(audio, diarization, skip_channels=set(self.settings.channel_roles))
         if not speech:
             return {}, None
-        if self._voice_embedder is None:
-            from .voices import VoiceEmbedder
+        from .voices import VoiceEmbedder
 
-            self._voice_embedder = VoiceEmbedder(self.store, self.device)
-        embeddings = {speaker: self._voice_embedder(samples) for speaker, samples in speech.items()}
-        return match(embeddings, self.voices), self._voice_embedder.info
+        embedder = self.models.get(("voices", self.device, self.store.root), lambda: VoiceEmbedder(self.store, self.device))
+        embeddings = {speaker: embedder(samples) for speaker, samples in speech.items()}
+        return match(embeddings, self.voices), embedder.info
 
-    def _diarize(self, audio: Audio) -> Diarization:
-        return diarize(
-            audio,
-            self.settings.diarization,
-            self.settings.speakers,
-            self.diarizer,
-            progress=lambda fraction: self.progress("diarization", fraction),
-            speech_detector=self.speech_detector,
-        )
+    def diarize(self, recording: str | Path | Audio, hook: Hook = _no_hook) -> Diarization:
+        """Who spoke when in a recording (nobody in a silent one), with the models that said so."""
+        audio = recording if isinstance(recording, Audio) else load_audio(recording)
+        start = time.perf_counter()
+        if is_silent(audio.samples, audio.sample_rate):
+            return Diarization(turns=[], speakers=[], method="none")
+        with _Clock({})("diarization"):
+            diarization = diarize(
+                audio,
+                self.settings.diarization,
+                self.settings.speakers,
+                self.diarizer,
+                progress=lambda fraction: hook("diarization", fraction),
+                speech_detector=self.speech_detector,
+            )
+            if diarization.method == "pyannote":
+                diarization.models = list(self.diarizer().models)
+            elif self.speech_detector().available:
+                diarization.models = [self.speech_detector().model]
+        diarization.seconds = time.perf_counter() - start
+        return diarization
 
-    def transcribe(self, recording: str | Path | Audio) -> Transcript:
-        """The transcript of a recording (a file, or its audio already decoded)."""
+    def transcribe(self, recording: str | Path | Audio, diarization: Diarization | None = None, hook: Hook = _no_hook) -> Transcript:
+        """The transcript of a recording (a file, or its audio already decoded), from its
+        `diarization` when one was made already."""
         timings: dict[str, float] = {}
         clock = _Clock(timings)
         with clock("decode_audio"):
@@ -176,7 +149,6 @@ class Pipeline:
         models: list[ModelInfo] = []
         result = TranscriptionResult([], None)
         voice_matches: dict[str, VoiceMatch] = {}
-        diarization = Diarization(turns=[], speakers=[], method="none")
         segments: list[Segment] = []
         guards: list[GuardEvent] = []
         overlaps: list[Overlap] = []
@@ -184,20 +156,18 @@ class Pipeline:
 
         if is_silent(audio.samples, audio.sample_rate):
             warnings.append("the recording is silent: there is no speech to transcribe")
+            diarization = Diarization(turns=[], speakers=[], method="none")
         else:
-            with clock("diarization"):
-                diarization = self._diarize(audio)
+            diarization = diarization or self.diarize(audio, hook)
+            timings["diarization"] = diarization.seconds
             warnings.extend(diarization.warnings)
-            if diarization.method == "pyannote":
-                models.extend(self.diarizer().models)
-            elif self._speech_detector is not None and self._speech_detector.available:
-                models.append(self._speech_detector.model)
+            models.extend(diarization.models)
             windows = plan_windows(diarization.turns, audio.samples, audio.sample_rate)
             if not windows:
                 warnings.append("no speech was detected in the recording")
             else:
                 with clock("transcription"):
-                    result = self.transcriber()(audio, windows, diarization.turns)
+                    result = self.transcriber(hook)(audio, windows, diarization.turns)
                 overlaps = overlapping_speech(diarization.regions)
                 timeline = SpeakerTimeline(diarization.turns)
                 segments = sorted((s for t in result.texts for s in segments_of(t, timeline)), key=lambda s: (s.start, s.end))
@@ -211,11 +181,11 @@ class Pipeline:
             else:
                 models.append(voice_model)
 
-        settings = asdict(self.settings)
+        settings = self.settings.recorded()
         settings.update(
             device=self.device,
             batch_size=self.batch_size,
-            precision=self._asr.precision if self._asr is not None else None,
+            precision=self.asr.precision if windows else None,
             diarization_method=diarization.method,
             windows=len(windows),
             fallback_windows=result.fallback_windows,
@@ -239,7 +209,7 @@ class Pipeline:
             overlaps=overlaps,
         )
         # Segments keep the stable speaker ids; roles become the speakers' labels.
-        assign_roles(transcript, self.roles, self.channel_map, voice_matches)
+        assign_roles(transcript, list(self.settings.roles), self.settings.channel_roles, voice_matches)
         transcript.quality = assess(transcript, diarization.turns, self.settings.conventions.unclear_below)
         return transcript
 
@@ -274,7 +244,7 @@ RENDERING = ("pause",)
 def changed_settings(recorded: dict, settings: Settings) -> tuple[list[str], list[str]]:
     """The settings of `settings` that differ from a transcript's `recorded` ones: those
     that change what it says, and those that change only how it is written."""
-    current = asdict(settings)
+    current = settings.recorded()
     differ = [k for k in current if k not in HOW_NOT_WHAT and k in recorded and recorded[k] != current[k]]
     return [k for k in differ if k not in RENDERING], [k for k in differ if k in RENDERING]
 
@@ -295,6 +265,9 @@ def transcribe_file(
     force: bool = False,
     on_wait: Callable[[], None] = lambda: None,
     formats: tuple[str, ...] = DEFAULT_FORMATS,
+    diarization: Diarization | None = None,
+    hook: Hook = _no_hook,
+    audio: Audio | None = None,
 ) -> FileOutcome:
     """Transcribe `source` into `out_dir`, resuming.
 
@@ -307,7 +280,9 @@ def transcribe_file(
     again (`FileOutcome.changed` names them). A transcript of a *different* recording under the same name,
     or one that cannot be read, is never silently replaced. Runs of the same recording
     into the same folder take turns (`on_wait` is called if this one has to wait), so the
-    second finds the first one's transcript and does not redo it."""
+    second finds the first one's transcript and does not redo it. `diarization` and
+    `audio` are the recording's, when they were made elsewhere (a flow diarizes in a task
+    of its own, beside the previous recording's transcription)."""
     source, out_dir = Path(source), Path(out_dir)
     check_source(source)
     folder = OutputFolder.prepare(out_dir)
@@ -331,9 +306,10 @@ def transcribe_file(
                     existing.provenance.settings.update({k: getattr(pipeline.settings, k) for k in rendering})
                     write_transcript(existing, paths)
                     return FileOutcome("skipped", paths, existing, [paths[k].name for k in render_derived(existing, tuple(paths))])
-            audio = load_audio(source)
+            if audio is None or audio.recording.sha256 != file_sha256(source):
+                audio = load_audio(source)
             folder.require_space(audio.duration)
-            transcript = pipeline.transcribe(audio)
+            transcript = pipeline.transcribe(audio, diarization, hook)
             write_transcript(transcript, paths)
             return FileOutcome("transcribed", paths, transcript, changed=changed)
     except BaseException:

@@ -1,7 +1,7 @@
 """Adapter around pyannote.audio's speaker-diarization pipeline.
 
 Pipelines load the normal pyannote way: a Hugging Face name (from the local cache, or
-downloaded with `HF_TOKEN` when the user allows downloads) or a local directory holding a
+downloaded with the run's Hugging Face token when it allows downloads) or a local directory holding a
 pipeline `config.yaml`. Without either, the default is pyannote's own `SpeakerDiarization`
 pipeline assembled from weights in the local model store: the segmentation-3.0
 checkpoint and CAM++ speaker embeddings (see campplus.py), clustered agglomeratively.
@@ -10,7 +10,6 @@ checkpoint and CAM++ speaker embeddings (see campplus.py), clustered agglomerati
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -21,7 +20,7 @@ import torch
 from .diarization import Diarization, SpeakerCount, Turn
 from .errors import ModelError
 from .model_store import ModelStore
-from .offline import downloads_allowed
+from .offline import hub_opened
 from .transcript import ModelInfo, Speaker
 
 RECOMMENDED_PIPELINE = "pyannote/speaker-diarization-community-1"
@@ -117,12 +116,12 @@ def _build_offline_pipeline(store: ModelStore):
     return pipeline, models
 
 
-def _load_named_pipeline(spec: str):
+def _load_named_pipeline(spec: str, store: ModelStore):
     _, Pipeline, _, _ = _quiet_imports()
     local = Path(spec).expanduser()
     if local.exists():
         source = str(local)
-    elif not downloads_allowed() and not _hf_cached(spec):
+    elif not store.allow_download and not _hf_cached(spec):
         raise ModelError(
             f"diarization pipeline '{spec}' is not in the local cache and downloads are off: "
             "pass --allow-download (with HF_TOKEN set) once to fetch it"
@@ -130,7 +129,8 @@ def _load_named_pipeline(spec: str):
     else:
         source = spec
     try:
-        pipeline = Pipeline.from_pretrained(source, token=os.environ.get("HF_TOKEN"))
+        with hub_opened(store.allow_download):
+            pipeline = Pipeline.from_pretrained(source, token=store.hf_token)
     except Exception as error:  # pyannote raises many kinds; all mean "could not load"
         raise ModelError(f"could not load diarization pipeline '{spec}': {error}") from None
     if pipeline is None:
@@ -148,7 +148,7 @@ class PyannoteDiarizer:
         if spec == OFFLINE_PIPELINE:
             self.pipeline, self.models = _build_offline_pipeline(store)
         else:
-            self.pipeline, self.models = _load_named_pipeline(spec)
+            self.pipeline, self.models = _load_named_pipeline(spec, store)
         self.spec = spec
         self.pipeline.to(torch.device(device))
 
@@ -188,5 +188,5 @@ class PyannoteDiarizer:
             regions=as_turns(full),
             speakers=[Speaker(id=s, label=s) for s in rename.values()],
             method="pyannote",
-            model=ModelInfo("diarization", self.spec, "store" if self.spec == OFFLINE_PIPELINE else "hf-cache"),
+            models=list(self.models),
         )

@@ -2,7 +2,7 @@
 
 Sources, in order of precedence (a speaker keeps the first role it gets):
 
-* Channel map (`--channel-map left=interviewer`): exact for stereo calls; confidence 1.
+* Channel map (`channel_map`, e.g. left=interviewer): exact for stereo calls; confidence 1.
 * Enrolled voice (`transcribe voices enroll`, see voices.py): the speaker whose speech
   matches a voiceprint takes that voice's role; confidence is the cosine similarity.
 * Elimination: when those settled every speaker but one, and one role is left, that
@@ -20,13 +20,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .errors import SettingsError
 from .transcript import Speaker, Transcript
 
 if TYPE_CHECKING:
     from .voices import VoiceMatch
-
-CHANNEL_NAMES = {"left": 0, "l": 0, "0": 0, "right": 1, "r": 1, "1": 1}
 
 # Question words that open a question even when Whisper left out the question mark.
 _QUESTION_START = re.compile(
@@ -34,27 +31,6 @@ _QUESTION_START = re.compile(
     r"hva|hvordan|hvorfor|når|hvor|hvem|hvilke|kan|kunne|vil|har|er|fortell)\b",
     re.IGNORECASE,
 )
-
-
-def parse_roles(text: str) -> list[str]:
-    if text.strip().lower() == "none":
-        return []
-    roles = [r.strip() for r in text.split(",") if r.strip()]
-    if len(set(roles)) != len(roles):
-        raise SettingsError(f"--roles names a role twice: {text}")
-    return roles
-
-
-def parse_channel_map(text: str, roles: list[str]) -> dict[int, str]:
-    mapping = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        channel, _, role = item.partition("=")
-        if channel.strip().lower() not in CHANNEL_NAMES or not role.strip():
-            raise SettingsError(f"--channel-map entries look like left=interviewer (got '{item}')")
-        if roles and role.strip() not in roles:
-            raise SettingsError(f"--channel-map names role '{role.strip()}' that is not in --roles")
-        mapping[CHANNEL_NAMES[channel.strip().lower()]] = role.strip()
-    return mapping
 
 
 def _is_question(text: str) -> bool:

@@ -49,7 +49,7 @@ class Study:
     @classmethod
     def at(cls, out_root: str | Path, name: str) -> Study:
         if not _STUDY_NAME.fullmatch(name):
-            raise SettingsError(f"--study '{name}' is not a usable study name (letters, digits, '.', '_', '-'; at most 64)")
+            raise SettingsError(f"`study` '{name}' is not a usable study name (letters, digits, '.', '_', '-'; at most 64)")
         return cls(name, Path(out_root) / name)
 
     @classmethod
@@ -170,6 +170,44 @@ def hand_off(
         key.names[stem] = new_name
     write_project(study)
     return HandoffOutcome("pseudonymized", new_name, result)
+
+
+class HandOff:
+    """Pseudonymize a study's raw transcripts into its hand-off folder, with the study key
+    given (or the study's copy) and the detectors loaded once, on first need. `notes`
+    says what the user should know before trusting the result (no key, NER off)."""
+
+    def __init__(self, study: Study, key: Path | None, formats: tuple[str, ...] = HANDOFF_FORMATS):
+        from .ner_models import ner_notice, resolve_ner
+
+        self.study, self.formats = study, formats
+        self.key = study.study_key(key)
+        self.ner = resolve_ner(self.key.ner)
+        self.notes = [note for note in (ner_notice(self.ner),) if note]
+        if key is None and not self.key.entries:
+            self.notes.insert(0, f"the study {study.name} has no study key: only NER and identifiers found by their form are replaced")
+        self._find: Find | None = None
+
+    def find(self) -> Find:
+        if self._find is None:
+            from .detection import Detector
+
+            self._find = Detector(self.key, self.ner).find
+        return self._find
+
+    def __call__(self, raw_json: Path, formats: tuple[str, ...] | None = None) -> HandoffOutcome:
+        """Pseudonymize `raw_json` and write its hand-off `formats` (by default this
+        HandOff's; ("json",) pseudonymizes only, `export_handoff` writes the rest)."""
+        return hand_off(self.study, raw_json, self.key, self.find, self.ner, self.formats if formats is None else formats)
+
+
+def export_handoff(study: Study, name: str, formats: tuple[str, ...]) -> list[str]:
+    """Write `formats` of the hand-off transcript `name` where missing or stale, and the
+    study's project."""
+    transcript = read_transcript(study.handoff / f"{name}.json")
+    if transcript is None:
+        raise TranscriptFileError(f"the study {study.name} has no hand-off transcript {name}")
+    return refresh_derived(transcript, _paths(study, name, formats)) + write_project(study)
 
 
 def write_project(study: Study) -> list[str]:

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass
@@ -244,4 +244,27 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 
 
 # Each older schema version's migration to the next one.
-MIGRATIONS = {1: _v1_to_v2}
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 3 records settings as typed values, not as the command line's strings:
+    "en,no" became ["en", "no"], "left=interviewer" {"left": "interviewer"}, and a
+    `roles` of "none" an empty list."""
+    settings = dict(data["provenance"].get("settings", {}))
+
+    def listed(key: str) -> None:
+        if isinstance(settings.get(key), str):
+            settings[key] = [part.strip() for part in settings[key].split(",") if part.strip()]
+
+    listed("languages")
+    if isinstance(settings.get("roles"), str):
+        settings["roles"] = [] if settings["roles"].strip().lower() == "none" else settings["roles"]
+        listed("roles")
+    if isinstance(settings.get("voices"), str) and settings["voices"].strip().lower() not in ("auto", "none"):
+        listed("voices")
+    if isinstance(settings.get("channel_map"), str):
+        sides = {"l": "left", "0": "left", "r": "right", "1": "right"}
+        pairs = (item.partition("=") for item in settings["channel_map"].split(",") if "=" in item)
+        settings["channel_map"] = {sides.get(c.strip().lower(), c.strip().lower()): role.strip() for c, _, role in pairs}
+    return {**data, "provenance": {**data["provenance"], "settings": settings}, "schema_version": 3}
+
+
+MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3}

@@ -234,7 +234,7 @@ class Transcriber:
 
     def __init__(self, backend: ASRBackend, options: TranscriptionOptions, progress: Callable[[float], None] | None = None):
         if not backend.multilingual and "en" not in options.allowed:
-            raise SettingsError("this Whisper model is English-only but English is not among --languages")
+            raise SettingsError("this Whisper model is English-only but English is not among `languages`")
         self.backend = backend
         self.options = options
         self.progress = progress or (lambda fraction: None)

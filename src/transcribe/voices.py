@@ -213,25 +213,25 @@ def enrol(
     return voice
 
 
-def select_voices(store: ModelStore, spec: str, roles: list[str]) -> list[Voice]:
-    """The enrolled voices `--voices` asks for: `auto` (all that fit `roles`), `none`, or names.
+def select_voices(store: ModelStore, spec: str | tuple[str, ...], roles: tuple[str, ...]) -> list[Voice]:
+    """The enrolled voices `voices` asks for: "auto" (all that fit `roles`), "none", or names.
 
     Fails early, before any recording is processed, on unknown names, roles outside
     `roles`, and voiceprints made with other embedding weights than the store holds
     (their similarities would mean nothing)."""
     voices = VoiceStore.beside(store)
-    if spec.strip().lower() == "none" or not roles:
+    if spec == "none" or not roles:
         return []
-    if spec.strip().lower() == "auto":
+    if spec == "auto":
         chosen = [v for v in voices.list() if v.role in roles]
     else:
         chosen = []
-        for name in filter(None, (n.strip() for n in spec.split(","))):
+        for name in spec:
             voice = voices.get(name)
             if voice is None:
-                raise SettingsError(f"--voices names '{name}', which is not enrolled (see `transcribe voices list`)")
+                raise SettingsError(f"`voices` names '{name}', which is not enrolled (see `transcribe voices list`)")
             if voice.role not in roles:
-                raise SettingsError(f"voice '{name}' has role '{voice.role}', which is not in --roles")
+                raise SettingsError(f"voice '{name}' has role '{voice.role}', which is not in `roles`")
             chosen.append(voice)
     if chosen:
         sha256 = _stored_embedding_model(store).sha256

@@ -13,7 +13,6 @@ import whisper
 from .errors import ModelError, SettingsError
 from .hub_whisper import SHORT_NAMES, hub_repo, load_from_hub
 from .model_store import ModelStore, StoredModel
-from .offline import downloads_allowed
 from .transcript import ModelInfo
 
 # Tried in order when --model is "auto".
@@ -36,9 +35,9 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise SettingsError(f"unknown device '{device}' (expected auto, cpu or cuda)")
+        raise SettingsError(f"unknown `device` '{device}' (expected auto, cpu or cuda)")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SettingsError("--device cuda was asked for but no CUDA GPU is available")
+        raise SettingsError("`device` cuda was asked for but no CUDA GPU is available")
     return device
 
 
@@ -98,7 +97,7 @@ def resolve_whisper(spec: str, device: str, store: ModelStore | None = None) -> 
 
         return WhisperSource(ModelInfo("asr", path.name, "path", file_sha256(path)), path=path)
     if spec in whisper._MODELS:
-        if not _official_cache_file(spec).is_file() and not downloads_allowed():
+        if not _official_cache_file(spec).is_file() and not store.allow_download:
             raise ModelError(
                 f"Whisper model '{spec}' is not downloaded and downloads are off: pass --allow-download "
                 "once, or import a local copy with `transcribe models import`"

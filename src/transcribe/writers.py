@@ -179,7 +179,7 @@ def parse_formats(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     names = [n.strip().lower() for n in (text.split(",") if isinstance(text, str) else text) if n.strip()]
     unknown = [n for n in names if n not in WRITERS]
     if unknown:
-        raise SettingsError(f"unknown output format '{unknown[0]}' (known: {', '.join(WRITERS)})")
+        raise SettingsError(f"unknown output format '{unknown[0]}' in `formats` (known: {', '.join(WRITERS)})")
     return tuple(dict.fromkeys(["json", *names]))
 
 
