@@ -1,0 +1,331 @@
+"""Prefect flows over the transcribe library: `transcribe-file` (one recording, run from the
+Prefect UI with a parameter form) and `transcribe-batch` (an inbox, on a schedule).
+
+Flows are thin: every step is a library call that `transcribe run` makes too. Tasks pass
+paths, counts and the diarization (who spoke when) and never a word of a transcript:
+results are not persisted, and the batch report artifact holds file names, durations,
+languages, speaker counts, statuses, timings and warnings only.
+"""
+
+import errno
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Literal, Optional
+
+import transcribe  # noqa: F401 - first: telemetry off and the hub offline before Prefect's imports
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import task_run
+from prefect.states import Completed, Failed, State
+from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import BaseModel, Field, PositiveInt
+
+from transcribe.audio import Audio, load_audio
+from transcribe.batch import Planned, ReportRow, Roots, find_recordings, plan, summary
+from transcribe.diarization import Diarization, SpeakerCount
+from transcribe.errors import TranscribeError, UnexpectedError
+from transcribe.loaded_models import LoadedModels
+from transcribe.model_store import ModelStore
+from transcribe.outputs import read_transcript
+from transcribe.pipeline import Pipeline, transcribe_file
+from transcribe.settings import Channel, DiarizationMode, Settings, Style
+from transcribe.study import HANDOFF_FORMATS, HandOff, Study, export_handoff
+from transcribe.writers import DEFAULT_FORMATS, WRITERS, parse_formats
+
+Format = Literal[tuple(name for name in WRITERS if name != "json")]
+
+# One per process: every recording and task of a flow run reuses the models loaded once.
+# (A process worker starts a process per flow run, so a batch, not a file, is the unit
+# that pays for loading them.)
+MODELS = LoadedModels()
+# The deployment (prefect.yaml) that runs the shares of a batch spread over machines.
+SHARE_DEPLOYMENT = "share"
+
+
+class Options(BaseModel):
+    """How to transcribe: the choices of `transcribe run`, as the Prefect UI's form."""
+
+    study: Optional[str] = Field(None, description="the study: transcripts go to transcripts/STUDY/restricted/raw (owner-only)")
+    languages: list[str] = Field(["en", "no"], description="languages the study allows; detection picks among these")
+    language: str = Field("auto", description="the interview's language, or auto")
+    speakers: Optional[PositiveInt] = Field(None, description="exact number of speakers, if known")
+    min_speakers: Optional[PositiveInt] = None
+    max_speakers: Optional[PositiveInt] = None
+    model: str = Field("auto", description="Whisper model: base, large-v3, turbo, nb-whisper-large, an imported name")
+    style: Style = Field("verbatim", description="verbatim keeps fillers, pauses and unclear passages; clean gives the words alone")
+    diarization: DiarizationMode = "auto"
+    roles: list[str] = Field(["interviewer", "participant"], description="speaker roles, the one who asks first; empty keeps SPEAKER_00")
+    channel_map: dict[Channel, str] = Field({}, description="roles of a stereo call's channels, e.g. left: interviewer")
+    terms: list[str] = Field([], description="names and terms of the study to bias recognition toward")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    batch_size: Optional[PositiveInt] = Field(None, description="30 s windows decoded together (default 16 on a GPU, 4 on a CPU)")
+    pseudonymize: bool = Field(False, description="with a study: replace names and identifiers, and hand off to coding")
+    key: Optional[str] = Field(None, description="the study key (YAML), a path in the transcripts or audio folder")
+    formats: Optional[list[Format]] = Field(None, description="files to write (default: txt, quality; the hand-off formats when pseudonymizing)")
+    force: bool = Field(False, description="transcribe again even where a transcript is up to date")
+    allow_download: bool = Field(False, description="let this run fetch missing models (uses the worker's HF_TOKEN)")
+
+    def settings(self) -> Settings:
+        return Settings(
+            model=self.model,
+            language=self.language,
+            languages=tuple(self.languages),
+            device=self.device,
+            diarization=self.diarization,
+            speakers=SpeakerCount(self.speakers, self.min_speakers, self.max_speakers),
+            batch_size=self.batch_size,
+            style=self.style,
+            terms=tuple(self.terms),
+            roles=tuple(self.roles),
+            channel_map=self.channel_map,
+        )
+
+
+class _Run:
+    """One flow run's library objects, made once: settings, the pipeline (sharing the
+    process's loaded models), where transcripts go, and the study's hand-off."""
+
+    def __init__(self, options: Options, roots: Roots):
+        if options.pseudonymize and not options.study:
+            raise TranscribeError("pseudonymize needs a study (the study whose pseudonyms to use)")
+        self.options, self.roots = options, roots
+        store = ModelStore(allow_download=options.allow_download, hf_token=os.environ.get("HF_TOKEN"))
+        self.pipeline = Pipeline(options.settings(), store, MODELS)
+        self.study = Study.at(roots.transcripts, options.study) if options.study else None
+        if self.study is not None:
+            self.study.prepare()
+        self.out_dir = self.study.raw if self.study is not None else roots.transcripts
+        given = parse_formats(options.formats) if options.formats else None
+        self.formats = DEFAULT_FORMATS if options.pseudonymize or not given else given
+        self.decoded: dict[Path, Audio] = {}  # recordings diarized, waiting for transcription
+        self.hand_off = None
+        if options.pseudonymize:
+            key = roots.key_file(options.key) if options.key else None
+            self.hand_off = HandOff(self.study, key, given or HANDOFF_FORMATS)
+
+    def pipeline_for_attempt(self, attempt: int) -> Pipeline:
+        """The pipeline, with half the batch size for each retry (after CUDA ran out of memory)."""
+        if attempt <= 1:
+            return self.pipeline
+        _free_gpu_memory()
+        smaller = replace(self.pipeline.settings, batch_size=max(1, self.pipeline.batch_size // 2 ** (attempt - 1)))
+        return Pipeline(smaller, self.pipeline.store, MODELS)
+
+
+def _free_gpu_memory() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _worth_retrying(task, task_run, state) -> bool:
+    """Retry what a second attempt can fix (CUDA out of memory: with a smaller batch; a
+    network share that hiccuped), never a bad recording or a wrong setting."""
+    error = state.result(raise_on_failure=False)
+    while isinstance(error, UnexpectedError) and error.__cause__ is not None:
+        error = error.__cause__
+    if isinstance(error, TranscribeError) or not isinstance(error, BaseException):
+        return False
+    if "out of memory" in str(error).lower():
+        return True
+    return isinstance(error, OSError) and error.errno in (errno.EIO, errno.EAGAIN, errno.ETIMEDOUT, errno.ESTALE)
+
+
+def _progress(name: str):
+    """A hook logging a file's progress per stage in quarters (no text, only stages)."""
+    logger, reported = get_run_logger(), {}
+
+    def hook(stage: str, fraction: float) -> None:
+        quarter = int(min(fraction, 1.0) * 4)
+        if quarter > reported.get(stage, -1):
+            reported[stage] = quarter
+            logger.info(f"{name}: {stage} {quarter * 25}%")
+
+    return hook
+
+
+_TASK = dict(cache_policy=NO_CACHE, persist_result=False, retry_condition_fn=_worth_retrying)
+
+
+@task(name="diarize", retries=1, **_TASK)
+def diarize(run: _Run, source: Path) -> Diarization:
+    """Who spoke when; the decoded audio is kept in this process for the transcribe task
+    (a task result is never persisted, and this is not one)."""
+    audio = load_audio(source)
+    run.decoded[source] = audio
+    return run.pipeline.diarize(audio, hook=_progress(source.name))
+
+
+@task(name="transcribe", retries=2, **_TASK)
+def transcribe_recording(run: _Run, source: Path, diarization: Diarization) -> tuple[str, Path]:
+    """Transcribe into the output folder (resuming); returns the status and the transcript's path."""
+    pipeline = run.pipeline_for_attempt(task_run.run_count)
+    audio = run.decoded.pop(source, None)
+    outcome = transcribe_file(
+        pipeline, source, run.out_dir, run.options.force, formats=run.formats, diarization=diarization, hook=_progress(source.name), audio=audio
+    )
+    return outcome.status, outcome.paths["json"]
+
+
+@task(name="pseudonymize", retries=1, **_TASK)
+def pseudonymize(run: _Run, raw_json: Path) -> str:
+    """Pseudonymize into the study's hand-off folder; returns the hand-off name."""
+    outcome = run.hand_off(raw_json, formats=("json",))
+    counts = outcome.transcript.stage("pseudonymize").counts
+    get_run_logger().info(f"{raw_json.stem}: {outcome.status} as {outcome.name} ({', '.join(f'{k} {n}' for k, n in counts.items() if n) or 'nothing found'})")
+    return outcome.name
+
+
+@task(name="hand off", retries=1, **_TASK)
+def hand_off(run: _Run, name: str) -> list[str]:
+    """Write the hand-off formats and the study's REFI-QDA project."""
+    return export_handoff(run.study, name, run.hand_off.formats)
+
+
+def _failure(state: State) -> str:
+    error = state.result(raise_on_failure=False)
+    return str(error) if isinstance(error, BaseException) else state.message or "failed"
+
+
+def _finish(run: _Run, item: Planned, transcribed: Optional[tuple[str, Path]], started: float) -> ReportRow:
+    """Pseudonymize and hand off a transcribed (or already done) recording; its report row."""
+    status, raw_json = transcribed or ("up to date", item.transcript)
+    status = "up to date" if status == "skipped" else status
+    more = {}
+    if run.hand_off is not None:
+        named = pseudonymize(run, raw_json, return_state=True)
+        if named.is_failed():
+            return ReportRow.of(item.source.name, "failed", read_transcript(raw_json), error=_failure(named))
+        handed = hand_off(run, named.result(), return_state=True)
+        if handed.is_failed():
+            return ReportRow.of(item.source.name, "failed", read_transcript(raw_json), error=_failure(handed))
+        more["handed_off_as"] = named.result()
+    return ReportRow.of(item.source.name, status, read_transcript(raw_json), time.perf_counter() - started, **more)
+
+
+def _work_through(run: _Run, planned: list[Planned]) -> list[ReportRow]:
+    """Every recording of `planned`, one after another; on a GPU the next one's
+    diarization runs while this one is transcribed. A failure stays with its recording."""
+    force = run.options.force
+    rows = {p.source: ReportRow(p.source.name, f"duplicate of {p.same_as.name}") for p in planned if p.status == "duplicate" and not force}
+    rows |= {p.source: _finish(run, p, None, time.perf_counter()) for p in planned if p.status == "done" and not force}
+    pending = [p for p in planned if p.source not in rows]
+    overlap = run.pipeline.device.startswith("cuda")
+    ahead = None
+    for index, item in enumerate(pending):
+        started = time.perf_counter()
+        if overlap:
+            current = ahead or diarize.submit(run, item.source)
+            ahead = diarize.submit(run, pending[index + 1].source) if index + 1 < len(pending) else None
+            current.wait()
+            diarized = current.state
+        else:
+            # On a CPU one thread does all: a second thread's OpenMP team would take the
+            # cores from the first (diarization 3.7 s in the main thread, 5.5-7 s in another).
+            diarized = diarize(run, item.source, return_state=True)
+        if diarized.is_failed():
+            rows[item.source] = ReportRow(item.source.name, "failed", error=_failure(diarized))
+            continue
+        transcribed = transcribe_recording(run, item.source, diarized.result(), return_state=True)
+        if transcribed.is_failed():
+            rows[item.source] = ReportRow(item.source.name, "failed", error=_failure(transcribed))
+            continue
+        rows[item.source] = _finish(run, item, transcribed.result(), started)
+    return [rows[p.source] for p in planned]
+
+
+def _spread(run: _Run, planned: list[Planned], machines: int) -> list[ReportRow]:
+    """Share the pending recordings among `machines` runs: this one takes the first share,
+    and each other share is a run of the `share` deployment, which the work pool's other
+    workers pick up (each loads its models once for its share). Their rows are read back
+    from the transcripts they wrote."""
+    from prefect import get_client
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    pending = [p.source for p in planned if p.status == "pending"]
+    shares = [pending[i::machines] for i in range(machines) if pending[i::machines]]
+    try:
+        children = [
+            run_deployment(
+                f"{transcribe_batch.name}/{SHARE_DEPLOYMENT}",
+                parameters={"files": [str(p.relative_to(run.roots.audio)) for p in share], "options": run.options.model_dump()},
+                timeout=0,
+            )
+            for share in shares[1:]
+        ]
+    except ObjectNotFound:
+        raise TranscribeError(f"spreading a batch needs the deployment {transcribe_batch.name}/{SHARE_DEPLOYMENT} (prefect deploy --all)") from None
+    local = [p for p in planned if p.status != "pending" or p.source in shares[0]]
+    mine = dict(zip((p.source for p in local), _work_through(run, local)))
+    with get_client(sync_client=True) as client:
+        while not all(client.read_flow_run(child.id).state.is_final() for child in children):
+            time.sleep(5)
+    after = {p.source: p for p in plan(pending, run.out_dir, run.pipeline.settings)}
+    rows = []
+    for item in planned:
+        if item.source in mine:
+            rows.append(mine[item.source])
+        elif after[item.source].status == "done":
+            rows.append(ReportRow.of(item.source.name, "transcribed", read_transcript(after[item.source].transcript)))
+        else:
+            rows.append(ReportRow(item.source.name, "failed", error="see the log of the run that had it"))
+    return rows
+
+
+def _report(rows: list[ReportRow]) -> State:
+    """The batch report artifact, and the run's final state: failed when a recording failed
+    (every other one is finished all the same)."""
+    text = summary(rows)
+    create_table_artifact(
+        [{k: v for k, v in vars(row).items()} for row in rows], key="transcribe-report", description=f"Transcription: {text}"
+    )
+    get_run_logger().info(text)
+    failed = [row for row in rows if row.status == "failed"]
+    if failed:
+        return Failed(message=f"{len(failed)} of {len(rows)} recordings failed ({text}); see the report")
+    return Completed(message=text)
+
+
+@flow(name="transcribe-file", persist_result=False, log_prints=False)
+def transcribe_one(recording: str, options: Options = Options()) -> State:
+    """Transcribe one recording of the audio folder (then pseudonymize and hand it off, with
+    a study and pseudonymize on).
+
+    Args:
+        recording: the recording, a path inside the audio folder (e.g. int-014.m4a)
+        options: how to transcribe
+    """
+    roots = Roots.from_environment()
+    source = roots.recording(recording)
+    run = _Run(options, roots)
+    return _report(_work_through(run, plan([source], run.out_dir, run.pipeline.settings)))
+
+
+@flow(name="transcribe-batch", persist_result=False, log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
+def transcribe_batch(
+    folder: str = ".", options: Options = Options(), machines: PositiveInt = 1, files: Optional[list[str]] = None
+) -> State:
+    """Transcribe every recording in the folder not yet transcribed with these settings
+    (by content, not name); one bad recording never stops the others, and a rerun after a
+    crash does only what is left.
+
+    Args:
+        folder: the folder of recordings, inside the audio folder ("." is all of it)
+        options: how to transcribe
+        machines: spread the batch over this many runs of the work pool (GPU machines)
+        files: these recordings only (paths inside the audio folder), not the folder
+    """
+    roots = Roots.from_environment()
+    sources = [roots.recording(f) for f in files] if files else find_recordings(roots.recording(folder))
+    run = _Run(options, roots)
+    planned = plan(sources, run.out_dir, run.pipeline.settings)
+    get_run_logger().info(f"{len(sources)} recordings: {sum(p.status == 'pending' for p in planned)} to transcribe")
+    if machines > 1 and sum(p.status == "pending" for p in planned) > 1:
+        return _report(_spread(run, planned, machines))
+    return _report(_work_through(run, planned))
