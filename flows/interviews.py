@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field, PositiveInt
 from transcribe.audio import Audio, load_audio
 from transcribe.batch import Planned, ReportRow, Roots, find_recordings, plan, summary
 from transcribe.diarization import Diarization, SpeakerCount
-from transcribe.errors import TranscribeError, UnexpectedError
+from transcribe.errors import SettingsError, TranscribeError, UnexpectedError
 from transcribe.loaded_models import LoadedModels
 from transcribe.model_store import ModelStore
 from transcribe.outputs import read_transcript
@@ -91,7 +91,7 @@ class _Run:
 
     def __init__(self, options: Options, roots: Roots):
         if options.pseudonymize and not options.study:
-            raise TranscribeError("pseudonymize needs a study (the study whose pseudonyms to use)")
+            raise SettingsError("`pseudonymize` needs a `study` (the study whose pseudonyms to use)")
         self.options, self.roots = options, roots
         store = ModelStore(allow_download=options.allow_download, hf_token=os.environ.get("HF_TOKEN"))
         self.pipeline = Pipeline(options.settings(), store, MODELS)
@@ -106,6 +106,8 @@ class _Run:
         if options.pseudonymize:
             key = roots.key_file(options.key) if options.key else None
             self.hand_off = HandOff(self.study, key, given or HANDOFF_FORMATS)
+            for note in self.hand_off.notes:  # no key, NER off: what to know before trusting it
+                get_run_logger().warning(note)
 
     def pipeline_for_attempt(self, attempt: int) -> Pipeline:
         """The pipeline, with half the batch size for each retry (after CUDA ran out of memory)."""
