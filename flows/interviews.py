@@ -33,8 +33,8 @@ from transcribe.model_store import ModelStore
 from transcribe.outputs import read_transcript
 from transcribe.pipeline import Pipeline, transcribe_file
 from transcribe.settings import Channel, DiarizationMode, Settings, Style
-from transcribe.study import HANDOFF_FORMATS, HandOff, Study, export_handoff
-from transcribe.writers import DEFAULT_FORMATS, WRITERS, parse_formats
+from transcribe.study import HandOff, Study, export_handoff, run_formats
+from transcribe.writers import WRITERS
 
 Format = Literal[tuple(name for name in WRITERS if name != "json")]
 
@@ -99,13 +99,12 @@ class _Run:
         if self.study is not None:
             self.study.prepare()
         self.out_dir = self.study.raw if self.study is not None else roots.transcripts
-        given = parse_formats(options.formats) if options.formats else None
-        self.formats = DEFAULT_FORMATS if options.pseudonymize or not given else given
+        self.formats, handoff_formats = run_formats(options.formats, options.pseudonymize)
         self.decoded: dict[Path, Audio] = {}  # recordings diarized, waiting for transcription
         self.hand_off = None
         if options.pseudonymize:
             key = roots.key_file(options.key) if options.key else None
-            self.hand_off = HandOff(self.study, key, given or HANDOFF_FORMATS)
+            self.hand_off = HandOff(self.study, key, handoff_formats)
             for note in self.hand_off.notes:  # no key, NER off: what to know before trusting it
                 get_run_logger().warning(note)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import __version__  # importing the package switches telemetry off and the hub offline
 from .crash_log import write_crash_log
-from .errors import ReviewFileError, SettingsError, TranscribeError, TranscriptFileError, UnexpectedError
+from .errors import ReviewFileError, SettingsError, TranscribeError, TranscriptFileError, UnexpectedError, for_command_line
 from .writers import WRITERS
 
 DERIVED_FORMATS = ", ".join(name for name in WRITERS if name != "json")
@@ -218,15 +218,12 @@ def _run(args: argparse.Namespace) -> int:
     from .model_store import ModelStore
     from .pipeline import Pipeline, transcribe_file
     from .quality import headline
-    from .writers import parse_formats
+    from .study import run_formats
 
     if (args.pseudonymize or args.key) and not args.study:
         raise SettingsError("--pseudonymize and --key need --study NAME (the study whose pseudonyms to use)")
     study = _study(args.out, args.study) if args.study else None
-    # With --pseudonymize the formats asked for are the hand-off's; the raw transcript
-    # (restricted) gets its text and quality report.
-    formats = parse_formats("txt,quality" if args.pseudonymize or not args.formats else args.formats)
-    handoff_formats = parse_formats(args.formats or HANDOFF_DEFAULT) if args.pseudonymize else ()
+    formats, handoff_formats = run_formats(args.formats, args.pseudonymize)
     settings = settings_from_args(args)
     store = ModelStore(allow_download=args.allow_download, hf_token=os.environ.get("HF_TOKEN"))
     progress = _ProgressBars(enabled=not args.quiet and sys.stderr.isatty())
@@ -279,7 +276,7 @@ class _HandOff:
 
         self.hand_off = HandOff(study, key, formats)
         for note in self.hand_off.notes:
-            print(f"note: {note}" + (" (pass --key)" if "no study key" in note else ""), file=sys.stderr)
+            print(f"note: {for_command_line(note)}", file=sys.stderr)
 
     def __call__(self, raw_json: Path) -> None:
         study = self.hand_off.study

@@ -61,7 +61,7 @@ class SettingsError(TranscribeError):
     exit_code = 2
 
     def for_command_line(self) -> str:
-        return re.sub(r"`(\w+)`", lambda m: "--" + m.group(1).replace("_", "-"), str(self))
+        return for_command_line(str(self))
 
 
 class OutputError(TranscribeError):
@@ -104,3 +104,9 @@ class UnexpectedError(TranscribeError):
     def __init__(self, stage: str, error: BaseException):
         super().__init__(f"unexpected {type(error).__name__} during {stage}")
         self.stage = stage
+
+
+def for_command_line(text: str) -> str:
+    """A message that names settings as `name` (the `Settings` field, the flow's
+    parameter), with the command line's flags there instead (--name)."""
+    return re.sub(r"`(\w+)`", lambda m: "--" + m.group(1).replace("_", "-"), text)

@@ -119,10 +119,10 @@ class Pipeline:
     def diarize(self, recording: str | Path | Audio, hook: Hook = _no_hook) -> Diarization:
         """Who spoke when in a recording (nobody in a silent one), with the models that said so."""
         audio = recording if isinstance(recording, Audio) else load_audio(recording)
-        start = time.perf_counter()
         if is_silent(audio.samples, audio.sample_rate):
             return Diarization(turns=[], speakers=[], method="none")
-        with _Clock({})("diarization"):
+        timings: dict[str, float] = {}
+        with _Clock(timings)("diarization"):
             diarization = diarize(
                 audio,
                 self.settings.diarization,
@@ -135,7 +135,7 @@ class Pipeline:
                 diarization.models = list(self.diarizer().models)
             elif self.speech_detector().available:
                 diarization.models = [self.speech_detector().model]
-        diarization.seconds = time.perf_counter() - start
+        diarization.seconds = timings["diarization"]
         return diarization
 
     def transcribe(self, recording: str | Path | Audio, diarization: Diarization | None = None, hook: Hook = _no_hook) -> Transcript:

@@ -32,6 +32,7 @@ from .pseudonymize import Find, file_name, pseudonymize, stage_record
 from .review import read_review, render_review
 from .study_key import StudyKey
 from .transcript import Transcript
+from .writers import DEFAULT_FORMATS, parse_formats
 
 HANDOFF_FORMATS = ("docx", "txt", "maxqda", "nvivo", "srt", "vtt", "html")
 _STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -39,6 +40,16 @@ _STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # by an older version are pseudonymized again.
 PSEUDONYMIZER_VERSION = 1
 REVIEW_SUFFIX = ".review.csv"
+
+
+def run_formats(given: tuple[str, ...] | list[str] | str | None, pseudonymize: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The formats of a run's raw transcript and of its hand-off (none without
+    pseudonymization). With pseudonymization the formats asked for are the hand-off's
+    (by default all of them) and the raw transcript, restricted, gets its text and quality
+    report; without, they are the raw transcript's (by default text and quality report)."""
+    if pseudonymize:
+        return parse_formats(DEFAULT_FORMATS), parse_formats(given or HANDOFF_FORMATS)
+    return parse_formats(given or DEFAULT_FORMATS), ()
 
 
 @dataclass(frozen=True)
@@ -185,7 +196,7 @@ class HandOff:
         self.ner = resolve_ner(self.key.ner)
         self.notes = [note for note in (ner_notice(self.ner),) if note]
         if key is None and not self.key.entries:
-            self.notes.insert(0, f"the study {study.name} has no study key: only NER and identifiers found by their form are replaced")
+            self.notes.insert(0, f"the study {study.name} has no study key: only NER and identifiers found by their form are replaced (give one: `key`)")
         self._find: Find | None = None
 
     def find(self) -> Find:
