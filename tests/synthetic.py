@@ -43,16 +43,17 @@ def speak(text: str, voice: str, workdir: Path, speed: int = 165) -> np.ndarray:
 
 
 def build_dialogue(
-    script: list[tuple[str, str, float]], voices: dict[str, str], workdir: Path
+    script: list[tuple[str, str, float]], voices: dict[str, str], workdir: Path, speeds: dict[str, int] | None = None
 ) -> tuple[dict[str, np.ndarray], list[Utterance], float]:
-    """Lay out (speaker, text, gap-before) lines on one track per speaker.
+    """Lay out (speaker, text, gap-before) lines on one track per speaker, each speaker's
+    voice at its speed (words a minute; espeak-ng's default 165).
 
     A negative gap starts the line before the previous one ends (overlapping speech).
     Returns the tracks, the ground truth and the total duration.
     """
     clips, truth, cursor = [], [], 0.5
     for speaker, text, gap in script:
-        audio = speak(text, voices[speaker], workdir)
+        audio = speak(text, voices[speaker], workdir, (speeds or {}).get(speaker, 165))
         start = max(0.0, cursor + gap)
         clips.append((speaker, int(start * SAMPLE_RATE), audio))
         truth.append(Utterance(speaker, text, start, start + len(audio) / SAMPLE_RATE))
