@@ -22,6 +22,26 @@ def _sample_dir() -> Path:
     return Path(pyannote.audio.__file__).parent / "sample"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_speech_is_lost():
+    """Every transcript a test makes in this process has no speech without words or a
+    mark (speech_check.py)."""
+    from speech_check import assert_no_speech_lost
+
+    from transcribe.pipeline import Pipeline
+
+    original = Pipeline.transcribe
+
+    def checked(self, *args, **kwargs):
+        transcript = original(self, *args, **kwargs)
+        assert_no_speech_lost(transcript)
+        return transcript
+
+    Pipeline.transcribe = checked
+    yield
+    Pipeline.transcribe = original
+
+
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     return _sample_dir()

@@ -5,8 +5,10 @@ The trick: the test recording's samples are a ramp, each sample holding its own 
 (seconds / 1000), so any window of it tells the fake which stretch of the recording it
 holds, however the stage cut, packed and shifted it. The fake then "hears" the script's
 lines in that stretch: in the line's own language it writes the words; asked for another
-language it translates (writes "translated"), less probably; an unreadable line always
-comes out as a loop.
+language it translates (writes "translated"), less probably; at an unreadable line it
+falls into a loop ("so so so so so", improbable words). Two of Whisper's habits on long windows can be switched on: a line
+that sends the decoder into a loop in a clip longer than `short_s` (and not in a shorter
+one), and words within `drops_end_s` of a long clip's end left out.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Line:
     text: str
     language: str = "en"
     readable: bool = True
+    loops_in_long: bool = False  # the decoder loops on it in a clip longer than FakeBackend.short_s
 
     @property
     def end(self) -> float:
@@ -70,6 +73,10 @@ class FakeBackend:
     calls: list[tuple[str, int, float]] = field(default_factory=list)  # (what, rows, temperature)
     encoded_rows: list[int] = field(default_factory=list)
     doubted: tuple[str, ...] = ()
+    contexts: list[str] = field(default_factory=list)  # the text before each region decoded with one
+    short_s: float = 15.0
+    drops_end_s: float = 0.0
+    work: float = 0.0  # decoder token-rows and encoder passes (as transcription.Work counts them)
     concurrent: bool = False
     threads: dict[str, set[str]] = field(default_factory=lambda: {"prepare": set(), "words": set()})  # where host work ran
 
@@ -78,7 +85,10 @@ class FakeBackend:
         return [np.asarray(c) for c in clips]
 
     def encode(self, prepared):
+        from transcribe.transcription import ENCODE_WORK
+
         self.encoded_rows.append(len(prepared))
+        self.work += ENCODE_WORK * len(prepared)
         return FakeEncoded(prepared)
 
     def _heard(self, encoded: FakeEncoded, region: Region) -> list[tuple[Line, float, float, str]]:
@@ -87,12 +97,15 @@ class FakeBackend:
         b = min(len(clip), int(region.end * SAMPLE_RATE))
         if b <= a:
             return []
-        times = clip[a:b].astype(np.float64) * 1000
+        times = np.sort(clip[a:b].astype(np.float64) * 1000)  # the recording's times it holds
+        first, last = times[0], times[-1]
         heard = []
         for line in self.script:
+            if line.end < first or line.start > last:
+                continue
             for start, end, word in line.words():
-                middle = (start + end) / 2
-                if ((times >= start) & (times <= end)).any() and times.min() <= middle <= times.max():
+                at = np.searchsorted(times, start)
+                if at < len(times) and times[at] <= end and first <= (start + end) / 2 <= last:
                     heard.append((line, start, end, word))
         return heard
 
@@ -115,36 +128,55 @@ class FakeBackend:
             found.append(probs)
         return found
 
-    def decode(self, encoded, regions, languages, max_tokens, prompt=None, temperature=0.0, best_of=1, beam_size=1):
+    def _written(self, encoded: FakeEncoded, region: Region, language: str) -> tuple[list[tuple[float, float, str, Line]], bool]:
+        """The words the fake writes for a region (start, end, text, line) and whether it
+        loops: at an unreadable line it writes "so" five times, at a line that loops in
+        long clips that line's first two words five times, and what follows not at all."""
+        long = len(encoded.clips[region.row]) / SAMPLE_RATE > self.short_s
+        end = float(encoded.clips[region.row][-1]) * 1000 if len(encoded.clips[region.row]) else 0.0
+        written = []
+        for line, start, stop, word in self._heard(encoded, region):
+            if not line.readable:
+                return written + [(start, stop, "so", line)] * 5, True
+            if long and line.loops_in_long:
+                first = [w for w in line.words()][:2]
+                return written + [(s, e, w, line) for _ in range(5) for s, e, w in first], True
+            if long and self.drops_end_s and stop > end - self.drops_end_s:
+                continue
+            written.append((start, stop, word if line.language == language else "translated", line))
+        return written, False
+
+    def decode(self, encoded, regions, languages, max_tokens, prompt=None, temperature=0.0, best_of=1, beam_size=1, context=None):
         self.calls.append(("decode", len(regions), temperature))
+        self.contexts.extend(context or [])
         hypotheses = []
         for region, language, limit in zip(regions, languages, max_tokens):
             heard = self._heard(encoded, region)
-            if any(not line.readable for line, *_ in heard):
-                hypotheses.append(Hypothesis([7] * limit, "so so so so so", -0.2, 0.1, 4.0, temperature, "loop"))
-                continue
-            words = [w if line.language == language else "translated" for line, _, _, w in heard][:limit]
+            written, looped = self._written(encoded, region, language)
+            words = [w for _, _, w, _ in written][:limit]
             right = all(line.language == language for line, *_ in heard)
             hypotheses.append(Hypothesis(
                 tokens=list(range(len(words))),
                 text=" ".join(words),
                 avg_logprob=-0.2 if right else -0.9,
                 no_speech_prob=0.01 if words else 0.9,
-                compression_ratio=1.2,
+                compression_ratio=4.0 if looped else 1.2,
                 temperature=temperature,
-                stopped="token-limit" if len(heard) > limit else None,
+                stopped="loop" if looped else ("token-limit" if len(heard) > limit else None),
             ))
+            self.work += (len(words) + 1) * (best_of if temperature > 0 else beam_size)
         return hypotheses
 
     def align(self, encoded, rows, hypotheses, languages):
         aligned = []
         for row, hypothesis, language in zip(rows, hypotheses, languages):
-            heard = self._heard(encoded, Region(row, 0.0, 30.0))[: len(hypothesis.tokens)]
-            words = [Word(encoded.window_time(row, s), encoded.window_time(row, e), t, 0.9) for _, s, e, t in heard]
-            if hypothesis.stopped == "loop":
-                words = [Word(i * 0.2, i * 0.2 + 0.1, "so", 0.1) for i in range(5)]
-            else:
-                words = [Word(w.start, w.end, w.text if line.language == language else "translated", 0.9) for w, (line, *_) in zip(words, heard)]
+            written, looped = self._written(encoded, Region(row, 0.0, 30.0), language)
+            words, shift = [], 0.0
+            for k, (start, end, text, _) in enumerate(written[: len(hypothesis.tokens)]):
+                if looped and k and start <= written[k - 1][0]:  # a loop's repetitions follow each other
+                    shift = words[-1].end - encoded.window_time(row, start) + 0.01
+                probability = 0.1 if text == "so" else 0.9
+                words.append(Word(encoded.window_time(row, start) + shift, encoded.window_time(row, end) + shift, text, probability))
             aligned.append(words)
         return FakeAlignment(aligned, self.threads["words"])
 

@@ -13,7 +13,7 @@ from transcribe.writers import render_text
 from transcribe.outputs import atomic_write, output_paths, write_transcript
 from transcribe.pipeline import transcribe_file
 from transcribe.settings import Settings
-from transcribe.transcript import GuardEvent, Provenance, Recording, Segment, Speaker, Transcript, Word
+from transcribe.transcript import Mark, Provenance, Recording, Segment, Silence, Speaker, Transcript, Word
 
 
 def words(start: float, text: str, step: float = 0.3, probability: float = 0.9) -> list[Word]:
@@ -51,10 +51,10 @@ def test_text_has_one_line_per_turn_with_hours():
 def test_verbatim_marks_pauses_unclear_words_and_inaudible_speech():
     transcript = make_transcript()
     transcript.segments[0].words[1].probability = 0.1  # "are" was hard to hear
-    transcript.guards = [GuardEvent("unreliable", 12.0, 14.0, "SPEAKER_01")]
+    transcript.marks = [Mark(12.0, 14.0, "SPEAKER_01", "unreliable")]
     assert render_text(transcript) == (
         "[00:00:05] SPEAKER_00: How [unclear 00:00:05: are] you?\n"
-        # 8.85 -> 9.5: a short pause; the guard's span is inaudible
+        # 8.85 -> 9.5: a short pause (the silences were not measured: the gap); the mark is inaudible
         "[00:00:08] SPEAKER_01: Um, fine, thanks. (.) And you? [inaudible 00:00:12]\n"
         "[01:02:03] SPEAKER_00: Good.\n"
     )
@@ -66,6 +66,17 @@ def test_long_pauses_are_written_in_seconds_from_the_threshold():
     line = render_text(transcript).splitlines()[1]
     assert line == "[00:00:08] SPEAKER_01: Um, fine, thanks. (3.0) And you?"
     assert "(.)" in render_text(transcript, Conventions(pause_s=5.0)).splitlines()[1]
+
+
+def test_a_pause_is_written_only_where_the_audio_was_quiet_and_as_long_as_the_quiet():
+    transcript = make_transcript()
+    transcript.segments[2] = segment(11.85, "SPEAKER_01", "And you?")  # 3.0 s after "thanks."
+    transcript.silences = []  # measured: no quiet at all (the words between were missed)
+    assert render_text(transcript).splitlines()[1] == "[00:00:08] SPEAKER_01: Um, fine, thanks. And you?"
+    transcript.silences = [Silence(9.0, 10.4), Silence(11.0, 11.3, channel=1)]  # the other channel's quiet does not count
+    assert render_text(transcript).splitlines()[1] == "[00:00:08] SPEAKER_01: Um, fine, thanks. (1.4) And you?"
+    transcript.silences = [Silence(9.0, 9.4)]
+    assert render_text(transcript).splitlines()[1] == "[00:00:08] SPEAKER_01: Um, fine, thanks. (.) And you?"
 
 
 def test_clean_style_drops_fillers_in_both_languages():

@@ -13,7 +13,7 @@ from transcribe.outputs import output_paths, read_transcript, write_transcript
 from transcribe.pipeline import transcribe_file
 from transcribe.settings import Settings
 from transcribe.quality import assess, render_summary
-from transcribe.transcript import GuardEvent, Provenance, Recording, Segment, Speaker, Transcript, Word
+from transcribe.transcript import GuardEvent, Mark, Provenance, Recording, Segment, Silence, Speaker, SpeechTurn, Transcript, Word
 
 A, B = "SPEAKER_00", "SPEAKER_01"
 UNCLEAR = 0.3
@@ -41,6 +41,12 @@ def transcript(segments: list[Segment], guards: list[GuardEvent] | None = None) 
     )
 
 
+def assessed(t: Transcript, turns: list[Turn]):
+    """The quality report of `t` as diarized into `turns`."""
+    t.speech = [SpeechTurn(turn.start, turn.end, turn.speaker, turn.channel) for turn in turns]
+    return assess(t, UNCLEAR)
+
+
 def reasons(report) -> list[str]:
     return [span.reason for span in report.listen_again]
 
@@ -54,7 +60,7 @@ def test_shares_count_word_time_inside_speech_and_improbable_words():
         spoken(19.5, "india juliett", speaker=B),  # 19.5-20.5: half of it after the speech
     ]
     segments[0].words[0].probability = UNCLEAR  # at the threshold: not unclear
-    report = assess(transcript(segments), turns, UNCLEAR)
+    report = assessed(transcript(segments), turns)
     assert report.speech_seconds == 20.0
     assert report.transcribed_seconds == pytest.approx(4.5)
     assert report.transcribed_share == pytest.approx(4.5 / 20)
@@ -66,13 +72,13 @@ def test_shares_count_word_time_inside_speech_and_improbable_words():
 def test_overlapping_turns_and_words_are_counted_once():
     turns = [Turn(0.0, 4.0, A, channel=0), Turn(2.0, 6.0, B, channel=1)]
     segments = [spoken(0.0, "kilo lima mike november"), spoken(1.0, "oscar papa quebec romeo", speaker=B)]
-    report = assess(transcript(segments), turns, UNCLEAR)
+    report = assessed(transcript(segments), turns)
     assert report.speech_seconds == 6.0
     assert report.transcribed_seconds == pytest.approx(3.0)  # 0-2 and 1-3 overlap
 
 
 def test_no_speech_gives_no_shares_and_says_so():
-    report = assess(transcript([]), [], UNCLEAR)
+    report = assessed(transcript([]), [])
     assert report.transcribed_share is None and report.low_confidence_share is None
     assert report.listen_again == []
     assert "no speech was detected" in render_summary(report, transcript([]))
@@ -81,7 +87,7 @@ def test_no_speech_gives_no_shares_and_says_so():
 def test_a_short_turn_inside_another_speakers_speech_is_a_speaker_check():
     turns = [Turn(0.0, 5.0, A), Turn(5.1, 5.6, B), Turn(5.7, 10.0, A)]
     segments = [spoken(0.0, "sierra tango uniform"), spoken(5.1, "victor", speaker=B), spoken(6.0, "whiskey xray")]
-    report = assess(transcript(segments), turns, UNCLEAR)
+    report = assessed(transcript(segments), turns)
     assert [(c.rule, c.start, c.end, c.speaker, c.other) for c in report.speaker_checks] == [("short-turn", 5.1, 5.6, B, A)]
     assert [(s.start, s.end, s.reason) for s in report.listen_again] == [(5.1, 5.6, "check speaker (short turn)")]
 
@@ -96,13 +102,13 @@ def test_a_short_turn_inside_another_speakers_speech_is_a_speaker_check():
     ],
 )
 def test_turns_that_do_not_look_like_flicker_are_not_checked(turns):
-    assert assess(transcript([]), turns, UNCLEAR).speaker_checks == []
+    assert assessed(transcript([]), turns).speaker_checks == []
 
 
 def test_words_running_into_the_next_speakers_turn_are_a_speaker_check():
     turns = [Turn(0.0, 3.0, A), Turn(3.0, 8.0, B)]
     segments = [spoken(0.0, "yankee zulu alpha bravo charlie delta echo foxtrot"), spoken(4.0, "golf", speaker=B)]
-    report = assess(transcript(segments), turns, UNCLEAR)  # A's words end at 4.0 s
+    report = assessed(transcript(segments), turns)  # A's words end at 4.0 s
     [check] = report.speaker_checks
     assert (check.rule, check.start, check.end, check.speaker, check.other) == ("crosses-turn", 3.0, 4.0, A, B)
     assert reasons(report) == ["check speaker (words cross turns)"]
@@ -111,13 +117,13 @@ def test_words_running_into_the_next_speakers_turn_are_a_speaker_check():
 def test_words_a_little_past_the_turn_are_not_checked():
     turns = [Turn(0.0, 3.2, A), Turn(3.2, 8.0, B)]
     segments = [spoken(0.0, "hotel india juliett kilo lima mike november"), spoken(4.0, "oscar papa", speaker=B)]
-    assert assess(transcript(segments), turns, UNCLEAR).speaker_checks == []  # 0.3 s past the turn
+    assert assessed(transcript(segments), turns).speaker_checks == []  # 0.3 s past the turn
 
 
 def test_guards_are_counted_and_listed_and_explain_speech_without_words():
     turns = [Turn(0.0, 4.0, A), Turn(10.0, 14.0, B), Turn(20.0, 23.0, A), Turn(30.0, 30.8, B)]
     guards = [GuardEvent("unreliable", 9.9, 14.1, B), GuardEvent("repetition-loop", 2.0, 4.0, A)]
-    report = assess(transcript([spoken(0.0, "quebec romeo sierra tango")], guards), turns, UNCLEAR)
+    report = assessed(transcript([spoken(0.0, "quebec romeo sierra tango")], guards), turns)
     assert report.guards == {"no-speech": 0, "unreliable": 1, "repetition-loop": 1}
     assert [(s.start, s.end, s.reason) for s in report.listen_again] == [
         (2.0, 4.0, "guard: repetition-loop"),
@@ -136,7 +142,7 @@ def test_listen_again_is_sorted_and_merges_overlapping_and_close_spans():
         (20.0, 20.5, "xray", 0.1), (20.5, 21.0, "yankee", 0.9), (21.1, 21.5, "zulu", 0.1),  # 0.6 s apart
     ])
     guards = [GuardEvent("no-speech", 10.0, 12.0, A), GuardEvent("unreliable", 1.8, 3.0, A)]
-    report = assess(transcript([unclear], guards), turns, UNCLEAR)
+    report = assessed(transcript([unclear], guards), turns)
     assert [(s.start, s.end, s.reason) for s in report.listen_again] == [
         (1.0, 3.0, "low confidence; guard: unreliable"),
         (10.0, 12.0, "guard: no-speech"),
@@ -148,7 +154,7 @@ def test_uncertain_roles_are_reported():
     t = transcript([spoken(0.0, "alpha bravo")])
     t.speakers[0].role_confidence, t.speakers[0].role_source = 0.55, "question-heuristic"
     t.speakers[1].role_confidence, t.speakers[1].role_source = 0.9, "question-heuristic"
-    report = assess(t, [Turn(0.0, 1.0, A)], UNCLEAR)
+    report = assessed(t, [Turn(0.0, 1.0, A)])
     assert (report.role_confidence, report.role_source) == (0.55, "question-heuristic")
     assert "Roles: uncertain (question-heuristic, confidence 0.55)" in render_summary(report, t)
 
@@ -157,7 +163,7 @@ def test_summary_gives_the_figures():
     turns = [Turn(0.0, 600.0, A), Turn(600.0, 751.0, B)]
     segments = [spoken(0.0, " ".join(["charlie"] * 100)), spoken(600.0, "delta echo", speaker=B, probability=0.1)]
     t = transcript(segments)
-    summary = render_summary(assess(t, turns, UNCLEAR), t)
+    summary = render_summary(assessed(t, turns), t)
     assert summary.splitlines()[:3] == [
         "Quality report: interview.wav",
         "Speech transcribed: 7% of 12:31 of speech",
@@ -177,7 +183,7 @@ def test_neither_the_report_nor_the_summary_holds_transcript_text(tmp_path):
     ]
     guards = [GuardEvent("no-speech", 8.0, 9.0, A)]
     t = transcript(segments, guards)
-    t.quality = assess(t, turns, UNCLEAR)
+    t.quality = assessed(t, turns)
     paths = output_paths(tmp_path, tmp_path / "interview.wav")
     write_transcript(t, paths)
     report = json.dumps(json.loads(paths["json"].read_text())["quality"]).lower()
@@ -189,7 +195,7 @@ def test_neither_the_report_nor_the_summary_holds_transcript_text(tmp_path):
 
 def test_the_report_round_trips_and_old_transcripts_still_load(tmp_path):
     t = transcript([spoken(0.0, "alpha bravo", probability=0.1)])
-    t.quality = assess(t, [Turn(0.0, 1.0, A), Turn(1.0, 1.5, B), Turn(1.5, 3.0, A)], UNCLEAR)
+    t.quality = assessed(t, [Turn(0.0, 1.0, A), Turn(1.0, 1.5, B), Turn(1.5, 3.0, A)])
     assert Transcript.from_dict(json.loads(json.dumps(t.to_dict()))) == t
     old = t.to_dict()
     del old["quality"]
@@ -211,7 +217,7 @@ def test_the_summary_is_written_before_the_json(tmp_path, monkeypatch):
     write_transcript(t, output_paths(tmp_path, tmp_path / "interview.wav"))
     assert written == ["interview.txt", "interview.json"]  # no report: no summary
     written.clear()
-    t.quality = assess(t, [Turn(0.0, 1.0, A)], UNCLEAR)
+    t.quality = assessed(t, [Turn(0.0, 1.0, A)])
     write_transcript(t, output_paths(tmp_path, tmp_path / "interview.wav"))
     assert written == ["interview.txt", "interview.quality.txt", "interview.json"]  # the JSON last
 
@@ -250,6 +256,23 @@ def test_overlapping_speech_is_a_place_to_listen_again():
     turns = [Turn(0.0, 10.0, A), Turn(4.0, 5.5, B)]
     heard = transcript([spoken(0.0, "one two three four five six seven eight nine ten", step=1.0)])
     heard.overlaps = [Overlap(4.0, 5.5, [A, B])]
-    report = assess(heard, turns, UNCLEAR)
+    report = assessed(heard, turns)
     # B's words under A's were not transcribed: both reasons send the researcher there
     assert [(s.start, s.end, s.reason) for s in report.listen_again] == [(4.0, 5.5, "speech without words; overlapping speech")]
+
+
+def test_speech_with_neither_words_nor_a_mark_is_counted_and_listed_unless_it_was_quiet():
+    turns = [Turn(0.0, 10.0, A)]
+    said = [spoken(0.0, "one two three four five six"), spoken(7.0, "seven eight nine ten eleven twelve")]  # 0-3 s, 7-10 s
+    t = transcript(said)
+    assert assessed(t, turns).unmarked_speech_seconds is None  # silences not measured (an older transcript)
+    t.silences = []
+    report = assessed(t, turns)
+    assert report.unmarked_speech_seconds == pytest.approx(7.0 - 3.0 - 2 * 0.25)  # words reach a quarter second
+    assert "speech without words or mark" in reasons(report)
+    t.silences = [Silence(3.0, 7.0)]  # the speaker paused
+    assert assessed(t, turns).unmarked_speech_seconds == 0
+    t.silences, t.marks = [], [Mark(3.2, 6.8, A, "no-words")]
+    report = assessed(t, turns)
+    assert report.unmarked_speech_seconds == 0 and report.marks["no-words"] == 1
+    assert "no words: no-words" in reasons(report)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from transcribe.diarization import Turn
-from transcribe.windows import GAP_EDGE_S, KEEP_GAP_S, MAX_WINDOW_S, PAD_S, Window, plan_windows
+from transcribe.windows import GAP_EDGE_S, KEEP_GAP_S, MAX_WINDOW_S, PAD_S, SEAM_S, Window, plan_windows
 
 SR = 16_000
 
@@ -58,12 +60,17 @@ def test_short_silences_stay_in_the_window():
     assert len(window.spans) == 1  # a pause of 0.8 s is part of how people speak
 
 
-def test_speech_that_never_pauses_is_cut_at_its_quietest_moment():
-    samples = mono(70.0, quiet=[(25.0, 25.3), (52.0, 52.3)])
+def test_speech_that_never_pauses_is_cut_at_its_quietest_moment_into_overlapping_windows():
+    samples = mono(70.0, quiet=[(25.0, 25.3), (50.0, 50.3)])
     windows = plan_windows([Turn(0.0, 70.0, "A")], samples, SR)
     assert len(windows) == 3
-    assert 25.0 <= windows[0].end <= 25.3 and 52.0 <= windows[1].end <= 52.3
-    assert windows[0].end == windows[1].start  # back to back: nothing lost, nothing twice
+    first, second = windows[0].owns[1], windows[1].owns[1]
+    assert 25.0 <= first <= 25.3 and 50.0 <= second <= 50.3  # each cut at the quietest moment
+    for before, after, cut in zip(windows, windows[1:], (first, second)):  # the one before going on SEAM_S past the cut
+        assert before.end == pytest.approx(cut + SEAM_S) and after.start == pytest.approx(cut)
+        assert before.owns[1] == after.owns[0] == cut  # a word is the one window's or the other's
+        assert before.keeps(cut - 0.2, cut - 0.1) and not before.keeps(cut + 0.1, cut + 0.2)
+    assert windows[0].owns[0] == -math.inf and windows[-1].owns[1] == math.inf
     assert all(w.duration <= MAX_WINDOW_S for w in windows)
 
 
@@ -81,8 +88,15 @@ def test_a_stereo_call_is_packed_channel_by_channel():
 
 def test_a_piece_of_a_window_is_a_window_of_its_own():
     window = plan_windows([Turn(1.0, 4.0, "A"), Turn(10.0, 12.0, "A")], mono(15.0), SR)[0]
-    piece = window.piece(2.0, window.duration, retry=True)
-    assert piece.retry and piece.spans[0].offset == 0.0
+    piece = window.piece(2.0, window.duration, language="de")
+    assert piece.language == "de" and piece.owns == window.owns and piece.spans[0].offset == 0.0
     assert piece.start == pytest.approx(window.to_source(2.0)) and piece.end == pytest.approx(window.end)
     assert piece.duration == pytest.approx(window.duration - 2.0)
     assert Window(piece.spans).to_source(0.0) == pytest.approx(piece.start)
+
+
+def test_a_window_ends_at_its_longest_silence_once_it_is_full_enough():
+    turns = [Turn(0.0, 14.0, "A"), Turn(15.2, 21.2, "B"), Turn(25.2, 28.2, "A"), Turn(29.7, 39.7, "B")]
+    first, second = plan_windows(turns, mono(40.0), SR)
+    # after B the window holds 20 s: the 4 s silence there beats the 1.5 s one after the next turn
+    assert first.end == pytest.approx(21.2 + PAD_S) and second.start == pytest.approx(25.2 - PAD_S)

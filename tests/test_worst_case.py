@@ -66,10 +66,10 @@ def timed(pipeline, calls) -> dict[str, tuple]:
 
 
 def _speech_covered(transcript) -> float:
-    """Share of the transcribed speech that the quality report sends the reader back to."""
-    spoken = union((s.start, s.end) for s in transcript.segments)
-    listen = union((span.start, span.end) for span in transcript.quality.listen_again)
-    return length(intersect(listen, spoken)) / max(length(spoken), 1e-9)
+    """Share of the speech that the transcript marks or sends the reader back to."""
+    speech = union((t.start, t.end) for t in transcript.speech)
+    listen = union([*((span.start, span.end) for span in transcript.quality.listen_again), *((m.start, m.end) for m in transcript.marks)])
+    return length(intersect(listen, speech)) / max(length(speech), 1e-9)
 
 
 @pytest.mark.parametrize("unreadable", ["norwegian", "bursts"])

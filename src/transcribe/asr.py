@@ -97,9 +97,12 @@ class ASRBackend(Protocol):
         temperature: float = 0.0,
         best_of: int = 1,
         beam_size: int = 1,
+        context: Sequence[str] | None = None,
     ) -> list[Hypothesis]:
         """Decode each region in its language, at most `max_tokens` tokens each: at
-        temperature 0 greedily or by beam search, above it the best of `best_of` samples."""
+        temperature 0 greedily or by beam search, above it the best of `best_of` samples.
+        The decoder is prompted with `prompt` (the study's terms), then with each region's
+        `context` (the text said before it; its end, where it is long)."""
 
     def align(self, encoded: Encoded, rows: Sequence[int], hypotheses: Sequence[Hypothesis], languages: Sequence[str]) -> Alignment:
         """Word timings of each hypothesis of a whole window (`rows`)."""

@@ -7,8 +7,12 @@ are each a few hundred milliseconds off at a change of speaker, while people rar
 over mid-sentence: a change of speaker is moved to the nearest end of a sentence or
 pause within SNAP_S of where the timings put it (on pyannote's sample call, "...in New
 Jersey. | And I'm Sheila" instead of "...in New Jersey. And I'm | Sheila").
-Segments are split where the speaker changes, and at silences longer than a window keeps
-(a new turn of the same person), so a segment is one speaker's stretch of speech.
+Segments are split where the speaker changes, at silences longer than a window keeps,
+and where another speaker took a turn between two words (on a call split by channel, a
+window holds one party's speech only: "Really?" and "Who called?" with the other's "Yes,
+on a Friday" between them are two turns, not one), so a segment is one speaker's stretch
+of speech, and segments in time order are the conversation's turns in order. A
+backchannel said over the speaker's words leaves them one segment.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from .diarization import Turn
-from .transcript import GuardEvent, Segment, Word
+from .transcript import GuardEvent, Mark, Segment, Word
 from .windows import KEEP_GAP_S, Window
 
 # How many turns before a time are looked at (speakers' turns overlap a few at a time).
@@ -26,6 +30,9 @@ NEIGHBOURS = 8
 SNAP_S = 0.6
 # ...where a pause is a silence between words of at least this long.
 SNAP_PAUSE_S = 0.3
+# Another speaker's turn falls between two words when it lies in the silence between them,
+# give or take this much overlap at either end (quick turn-taking overlaps a little).
+TURN_OVERLAP_S = 0.3
 _SENTENCE_END = (".", "?", "!", "…")
 
 
@@ -54,6 +61,14 @@ class SpeakerTimeline:
         of one channel never overlap, so the ones that can are a few places back)."""
         i = bisect_right(self.starts, end)
         return self.turns[max(0, i - NEIGHBOURS) : i + 1]
+
+    def turn_between(self, speaker: str, end: float, start: float) -> bool:
+        """Whether someone other than `speaker` took a turn between a word of theirs
+        ending at `end` and their next one starting at `start`."""
+        return any(
+            turn.speaker != speaker and turn.start >= end - TURN_OVERLAP_S and turn.end <= start + TURN_OVERLAP_S and turn.end > turn.start
+            for turn in self.near(end, start)
+        )
 
     def speaker_at(self, start: float, end: float) -> str | None:
         """The speaker whose turns overlap [start, end] most, else the nearest turn's."""
@@ -130,7 +145,8 @@ def segments_of(text: WindowText, timeline: SpeakerTimeline) -> list[Segment]:
     segments: list[Segment] = []
     run: list[Word] = [text.words[0]]
     for previous, word, before, speaker in zip(text.words, text.words[1:], speakers, speakers[1:]):
-        if speaker != before or word.start - previous.end > KEEP_GAP_S:
+        gap = word.start - previous.end
+        if speaker != before or gap > KEEP_GAP_S or (gap > 0 and timeline.turn_between(speaker or "", previous.end, word.start)):
             segments.append(_segment(run, before or "SPEAKER_00", text))
             run = []
         run.append(word)
@@ -151,3 +167,23 @@ def guard_events(text: WindowText, timeline: SpeakerTimeline) -> list[GuardEvent
             if end > start:
                 events.append(GuardEvent(text.guard, round(start, 3), round(end, 3), turn.speaker))
     return sorted(events, key=lambda e: e.start)
+
+
+# A stretch without words that falls in several speakers' turns is marked under each
+# whose share is at least this long (the largest share, if none is).
+MARK_SHARE_MIN_S = 0.2
+
+
+def marks_of(stretches: list, timeline: SpeakerTimeline) -> list[Mark]:
+    """Stretches of speech left without words (transcription.Unaccounted: start, end,
+    channel, reason) as marks, each under the speakers whose turns on its channel it falls in."""
+    marks = []
+    for stretch in stretches:
+        shares = []
+        for turn in timeline.near(stretch.start, stretch.end):
+            start, end = max(stretch.start, turn.start), min(stretch.end, turn.end)
+            if turn.channel == stretch.channel and end > start:
+                shares.append(Mark(round(start, 3), round(end, 3), turn.speaker, stretch.reason))
+        kept = [m for m in shares if m.end - m.start >= MARK_SHARE_MIN_S]
+        marks += kept or sorted(shares, key=lambda m: m.end - m.start)[-1:]
+    return sorted(marks, key=lambda m: (m.start, m.speaker))

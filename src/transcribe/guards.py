@@ -23,6 +23,8 @@ UNRELIABLE_WORD_PROBABILITY = 0.3
 # A phrase repeated more often than this in a row is a decoding loop, not a stutter.
 MAX_REPEATS = 3
 MAX_LOOP_WORDS = 16  # a looped sentence of nine words was missed at 8
+# Phrases up to this long can be repeated in speech (a stutter); longer ones are sentences.
+STUTTER_WORDS = 3
 # The guards that remove a decoding's whole text (a loop guard only cuts the loop out).
 REMOVES_TEXT = ("no-speech", "unreliable")
 
@@ -45,18 +47,37 @@ def _key(word: str) -> str:
     return re.sub(r"[^\w']", "", word.lower())
 
 
-def loop_cut(words: list[str]) -> tuple[int, int] | None:
-    """Indices [a, b) of surplus repetitions: a phrase of 1-8 words repeated more than
-    MAX_REPEATS times in a row keeps its first MAX_REPEATS occurrences."""
+def repeats(words: list[str]) -> bool:
+    """Whether a phrase of 2-MAX_LOOP_WORDS words comes twice in a row, or one word more
+    than MAX_REPEATS times: what makes Whisper's text compress well when it loops (a
+    numbered list, "item 13 is number 13, item 14 is number 14", compresses as well
+    without repeating itself)."""
     keys = [_key(w) for w in words]
     for size in range(1, MAX_LOOP_WORDS + 1):
-        for start in range(0, len(keys) - size * (MAX_REPEATS + 1) + 1):
+        times = 2 if size > 1 else MAX_REPEATS + 1
+        for start in range(0, len(keys) - size * times + 1):
+            phrase = keys[start : start + size]
+            if all(keys[start + k * size : start + (k + 1) * size] == phrase for k in range(1, times)):
+                return True
+    return False
+
+
+def loop_cut(words: list[str]) -> tuple[int, int] | None:
+    """Indices [a, b) of surplus repetitions: a phrase of 1-3 words repeated more than
+    MAX_REPEATS times in a row keeps its first MAX_REPEATS occurrences (a stutter, "no, no,
+    no", is spoken); a longer one, a sentence, repeated MAX_REPEATS times or more keeps one
+    (nobody says the same sentence three times over: Whisper does, when it loops)."""
+    keys = [_key(w) for w in words]
+    for size in range(1, MAX_LOOP_WORDS + 1):
+        keep = MAX_REPEATS if size <= STUTTER_WORDS else 1
+        least = MAX_REPEATS + 1 if size <= STUTTER_WORDS else MAX_REPEATS
+        for start in range(0, len(keys) - size * least + 1):
             phrase = keys[start : start + size]
             repeats = 1
             while keys[start + repeats * size : start + (repeats + 1) * size] == phrase:
                 repeats += 1
-            if repeats > MAX_REPEATS:
-                return start + MAX_REPEATS * size, start + repeats * size
+            if repeats >= least:
+                return start + keep * size, start + repeats * size
     return None
 
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 from . import __version__
 from .asr import ASRBackend
-from .attribution import SpeakerTimeline, guard_events, segments_of
+from .attribution import SpeakerTimeline, guard_events, marks_of, segments_of
 from .audio import Audio, check_source, file_sha256, load_audio
 from .diarization import Diarization, diarize, mark_overlapping, overlapping_speech
 from .errors import NameClashError, TranscribeError, UnexpectedError
@@ -28,8 +28,8 @@ from .outputs import OutputFolder, output_paths, read_transcript, refresh_derive
 from .quality import assess
 from .roles import assign_roles
 from .settings import Settings
-from .speech_activity import is_silent
-from .transcript import GuardEvent, ModelInfo, Overlap, Provenance, Segment, Transcript
+from .speech_activity import is_silent, silences
+from .transcript import GuardEvent, Mark, ModelInfo, Overlap, Provenance, Segment, Silence, SpeechTurn, Transcript
 from .transcription import TranscriptionOptions, TranscriptionResult, Transcriber
 from .voices import VoiceMatch, match, select_voices, speaker_speech
 from .windows import Window, plan_windows
@@ -151,8 +151,10 @@ class Pipeline:
         voice_matches: dict[str, VoiceMatch] = {}
         segments: list[Segment] = []
         guards: list[GuardEvent] = []
+        marks: list[Mark] = []
         overlaps: list[Overlap] = []
         windows: list[Window] = []
+        quiet: list[Silence] = []
 
         if is_silent(audio.samples, audio.sample_rate):
             warnings.append("the recording is silent: there is no speech to transcribe")
@@ -163,15 +165,21 @@ class Pipeline:
             warnings.extend(diarization.warnings)
             models.extend(diarization.models)
             windows = plan_windows(diarization.turns, audio.samples, audio.sample_rate)
+            split = any(t.channel is not None for t in diarization.turns)
+            tracks = {t.channel for t in diarization.turns} or {None}
+            found = silences(audio.samples, audio.sample_rate, per_channel=split)
+            quiet = [Silence(round(q.start, 3), round(q.end, 3), track) for track in sorted(tracks, key=lambda t: -1 if t is None else t) for q in found.get(track, [])]
             if not windows:
                 warnings.append("no speech was detected in the recording")
             else:
                 with clock("transcription"):
-                    result = self.transcriber(hook)(audio, windows, diarization.turns)
+                    by_track = {track: [(q.start, q.end) for q in found.get(track, [])] for track in tracks}
+                    result = self.transcriber(hook)(audio, windows, diarization.turns, by_track)
                 overlaps = overlapping_speech(diarization.regions)
                 timeline = SpeakerTimeline(diarization.turns)
                 segments = sorted((s for t in result.texts for s in segments_of(t, timeline)), key=lambda s: (s.start, s.end))
                 guards = [g for t in result.texts for g in guard_events(t, timeline)]
+                marks = marks_of(result.marks, timeline)
                 mark_overlapping(segments, overlaps)
                 models.append(self.asr.info)
             with clock("voices"):
@@ -189,6 +197,7 @@ class Pipeline:
             diarization_method=diarization.method,
             windows=len(windows),
             fallback_windows=result.fallback_windows,
+            recovered_parts=result.recovered_parts,
             language_detection={kind: {k: round(v, 4) for k, v in values.items()} for kind, values in result.evidence.items()},
         )
         transcript = Transcript(
@@ -207,10 +216,13 @@ class Pipeline:
             warnings=warnings,
             guards=guards,
             overlaps=overlaps,
+            marks=marks,
+            speech=[SpeechTurn(round(t.start, 3), round(t.end, 3), t.speaker, t.channel) for t in diarization.turns],
+            silences=quiet,
         )
         # Segments keep the stable speaker ids; roles become the speakers' labels.
         assign_roles(transcript, list(self.settings.roles), self.settings.channel_roles, voice_matches)
-        transcript.quality = assess(transcript, diarization.turns, self.settings.conventions.unclear_below)
+        transcript.quality = assess(transcript, self.settings.conventions.unclear_below)
         return transcript
 
 

@@ -3,7 +3,12 @@
 Everything is computed from timings, probabilities, guards and speaker ids, never from
 the words' text, so the report can be shared where the transcript cannot.
 
-* Speech (`speech_seconds`): the union of the diarized turns.
+* Speech (`speech_seconds`): the union of the diarized turns (`Transcript.speech`).
+* Unmarked speech (`unmarked_speech_seconds`): speech that is not quiet and that neither
+  words nor marks account for, in stretches of coverage.UNACCOUNTED_MIN_S or more (see
+  coverage.py). The transcription stage leaves none; a transcript edited since, or made
+  by an older version, may have some: they are listed to listen again. None where the
+  transcript does not know its silences (made before schema 4).
 * Transcribed (`transcribed_seconds`, `transcribed_share`): the union of the words' time
   spans, intersected with the speech, over the speech. A gap between two words of a
   segment shorter than the conventions' short pause (0.3 s, not marked in the text) counts
@@ -31,13 +36,14 @@ from __future__ import annotations
 import math
 
 from .conventions import Conventions, clock
-from .diarization import Turn
+from .coverage import unaccounted
 from .intervals import Interval, intersect, length, near, subtract, union
-from .transcript import ListenSpan, QualityReport, Segment, SpeakerCheck, Transcript, Word
+from .transcript import ListenSpan, QualityReport, Segment, SpeakerCheck, SpeechTurn, Transcript, Word
 
 __all__ = ["QualityReport", "assess", "headline", "render_summary"]
 
 GUARD_KINDS = ("no-speech", "unreliable", "repetition-loop")
+MARK_REASONS = ("no-speech", "unreliable", "repetition-loop", "no-words")
 # Gaps between words shorter than this are not pauses (the verbatim text does not mark them).
 WORD_JOIN_S = Conventions.short_pause_s
 SHORT_TURN_S = 1.0
@@ -64,7 +70,7 @@ def _share(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole > 0 else None
 
 
-def _short_turns(turns: list[Turn]) -> list[SpeakerCheck]:
+def _short_turns(turns: list[SpeechTurn]) -> list[SpeakerCheck]:
     ordered = sorted((t for t in turns if t.channel is None), key=lambda t: (t.start, t.end))
     return [
         SpeakerCheck("short-turn", round(turn.start, 3), round(turn.end, 3), turn.speaker, before.speaker)
@@ -109,7 +115,7 @@ def _low_confidence_runs(segments: list[Segment], threshold: float) -> list[List
     return spans
 
 
-def _silent_turns(transcript: Transcript, turns: list[Turn]) -> list[ListenSpan]:
+def _silent_turns(transcript: Transcript, turns: list[SpeechTurn]) -> list[ListenSpan]:
     """Turns of SILENT_TURN_S or more where no word of their speaker falls and no guard
     of theirs says why."""
     heard: dict[str, list[Interval]] = {}
@@ -117,6 +123,8 @@ def _silent_turns(transcript: Transcript, turns: list[Turn]) -> list[ListenSpan]
         heard.setdefault(segment.speaker, []).extend((w.start, w.end) for w in segment.words)
     for guard in transcript.guards:
         heard.setdefault(guard.speaker, []).append((guard.start, guard.end))
+    for mark in transcript.marks:
+        heard.setdefault(mark.speaker, []).append((mark.start, mark.end))
     accounted = {speaker: union(spans) for speaker, spans in heard.items()}
     spans = []
     for turn in turns:
@@ -148,15 +156,34 @@ def _lowest_role(transcript: Transcript) -> tuple[float | None, str | None]:
     return lowest.role_confidence, lowest.role_source
 
 
-def assess(transcript: Transcript, turns: list[Turn], unclear_below: float) -> QualityReport:
-    """The quality report of `transcript`, given the diarized `turns` it was decoded from
-    and the word probability under which a word counts as unclear."""
+def unmarked_speech(transcript: Transcript) -> list[Interval] | None:
+    """Speech without words or a mark (see coverage.py), per channel of a call split by
+    channel, else of the mix; None when the transcript does not know its silences."""
+    if transcript.silences is None:
+        return None
+    channel_of = {s.id: s.channel for s in transcript.speakers}
+    found: list[Interval] = []
+    for track in {t.channel for t in transcript.speech}:
+        found += unaccounted(
+            ((t.start, t.end) for t in transcript.speech if t.channel == track),
+            ((q.start, q.end) for q in transcript.silences if q.channel == track),
+            ((w.start, w.end, w.text) for s in transcript.segments if channel_of.get(s.speaker) == track for w in s.words),
+            ((m.start, m.end) for m in transcript.marks if channel_of.get(m.speaker) == track),
+        )
+    return sorted(found)
+
+
+def assess(transcript: Transcript, unclear_below: float) -> QualityReport:
+    """The quality report of `transcript` (its diarized turns in `speech`), given the word
+    probability under which a word counts as unclear."""
+    turns = transcript.speech
     speech = union((t.start, t.end) for t in turns)
     speech_by_speaker = {
         speaker: union((t.start, t.end) for t in turns if t.speaker == speaker)
         for speaker in sorted({t.speaker for t in turns})
     }
     words = [w for s in transcript.segments for w in s.words]
+    unmarked = unmarked_speech(transcript)
     speech_s = length(speech)
     transcribed_s = length(intersect(union(s for seg in transcript.segments for s in _transcribed(seg)), speech))
     low = sum(w.probability < unclear_below for w in words)
@@ -169,9 +196,13 @@ def assess(transcript: Transcript, turns: list[Turn], unclear_below: float) -> Q
         + _silent_turns(transcript, turns)
         + [ListenSpan(c.start, c.end, CHECK_REASONS[c.rule]) for c in checks]
         + [ListenSpan(o.start, o.end, "overlapping speech") for o in transcript.overlaps]
+        + [ListenSpan(m.start, m.end, f"no words: {m.reason}") for m in transcript.marks if m.reason == "no-words"]
+        + [ListenSpan(a, b, "speech without words or mark") for a, b in unmarked or []]
     )
     role_confidence, role_source = _lowest_role(transcript)
     return QualityReport(
+        marks={reason: sum(m.reason == reason for m in transcript.marks) for reason in MARK_REASONS},
+        unmarked_speech_seconds=None if unmarked is None else round(length(unmarked), 3),
         speech_seconds=round(speech_s, 3),
         transcribed_seconds=round(transcribed_s, 3),
         transcribed_share=_share(transcribed_s, speech_s),
@@ -216,6 +247,8 @@ def headline(report: QualityReport) -> list[str]:
         f"Low-confidence words: {_percent(report.low_confidence_share)} "
         f"({report.low_confidence_words} of {report.words}, probability under {report.low_confidence_below:g})",
         f"Guards fired: {_counted(sum(report.guards.values()), report.guards)}",
+        f"Speech without words, marked [inaudible]: {_counted(sum(report.marks.values()), report.marks)}"
+        + ("" if report.unmarked_speech_seconds is None else f"; unmarked: {report.unmarked_speech_seconds:g} s"),
         f"Speaker checks: {_counted(len(report.speaker_checks), rules)}",
     ]
     if report.role_confidence is not None and report.role_confidence < ROLE_CONFIDENCE_LOW:

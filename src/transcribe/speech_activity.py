@@ -1,9 +1,15 @@
-"""Energy-based speech activity, per channel, for recordings with one party per channel.
+"""Energy-based speech activity, per channel, for recordings with one party per channel,
+and the quiet that a transcript may call a pause.
 
 On a stereo telephone recording each party is close to their own microphone, so speech
 on a channel is loud *relative to that channel's noise floor* and *relative to the other
 channel*; crosstalk (the other party leaking in, typically 15-30 dB down) fails the
 second test. This is exact enough for channel-split diarization and needs no model.
+
+Quiet (`silences`) is stricter than the absence of speech: at least QUIET_MIN_S where the
+signal stays within QUIET_MARGIN_DB of its floor (a low percentile of its frames, so that
+an hour of speech without a pause has one too), or below ABSOLUTE_FLOOR_DB. A transcript
+writes a pause only there, never where words are merely missing.
 """
 
 from __future__ import annotations
@@ -23,6 +29,13 @@ CROSSTALK_MARGIN_DB = 15.0
 # Absolute floor: quieter frames are never speech (digital silence, line hum).
 ABSOLUTE_FLOOR_DB = -60.0
 SILENT_RECORDING_DB = -55.0
+# Quiet: within this much of the floor, the QUIET_PERCENTILE-th percentile of the frames...
+QUIET_MARGIN_DB = 10.0
+QUIET_PERCENTILE = 5
+# ...for at least this long (the short pause of the transcription conventions: espeak-ng
+# reading a list at 175 words a minute breaks for under 0.3 s at each comma, and measured
+# 0-1 runs of 0.3 s in two minutes).
+QUIET_MIN_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -91,3 +104,38 @@ def quietest_point(samples: np.ndarray, sample_rate: int, start: float, end: flo
     width = max(1, int(0.1 / HOP_S))
     smooth = np.convolve(energies, np.ones(width) / width, mode="same")
     return start + (int(np.argmin(smooth)) * HOP_S + FRAME_S / 2)
+
+
+def silences(samples: np.ndarray, sample_rate: int, per_channel: bool) -> dict[int | None, list[Activity]]:
+    """Quiet stretches (see module doc) of the mix, under the key None, and with
+    `per_channel` of each channel, where the other channel's crosstalk counts as quiet."""
+    mix = samples.mean(axis=0, keepdims=True)
+    rows = np.concatenate([samples, mix]) if per_channel and samples.shape[0] > 1 else mix
+    energies = frame_energies_db(rows, sample_rate)
+    if energies.shape[1] == 0:
+        return {None: []}
+    floors = np.maximum(np.percentile(energies, QUIET_PERCENTILE, axis=1) + QUIET_MARGIN_DB, ABSOLUTE_FLOOR_DB)
+    quiet = energies < floors[:, None]
+    if rows.shape[0] > 1:  # channels: the other party's crosstalk is not this one's speech
+        channels = energies[:-1]
+        quiet[:-1] |= channels < channels.max(axis=0, keepdims=True) - CROSSTALK_MARGIN_DB
+    found = [frames_to_activity(row, min_gap_s=0.0, min_speech_s=QUIET_MIN_S) for row in quiet]
+    keys: list[int | None] = [*range(rows.shape[0] - 1), None] if rows.shape[0] > 1 else [None]
+    return dict(zip(keys, found))
+
+
+# Own speech keeps this much of its channel's audio around it when crosstalk is gated.
+GATE_HOLD_S = 0.2
+
+
+def crosstalk_gate(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """(channels, frames) of HOP_S, True where a channel's audio is kept for transcribing
+    a call split by channel: everywhere but where another channel's party speaks and this
+    one's does not (this channel then carries only their crosstalk, which Whisper hears
+    and writes down as this party's words)."""
+    active = active_frames(frame_energies_db(samples, sample_rate))
+    hold = int(GATE_HOLD_S / HOP_S)
+    kernel = np.ones(2 * hold + 1)
+    own = np.stack([np.convolve(row.astype(float), kernel, mode="same") > 0 for row in active])
+    others = np.stack([np.delete(active, c, axis=0).any(axis=0) for c in range(active.shape[0])])
+    return own | ~others

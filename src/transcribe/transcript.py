@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass
@@ -87,6 +87,40 @@ class GuardEvent:
     start: float
     end: float
     speaker: str
+
+
+@dataclass
+class Mark:
+    """A stretch of speech the transcript has no words for, written as `[inaudible]`.
+
+    Every stretch of speech ends as words or a mark. `reason`: "no-speech" or "unreliable"
+    (a hallucination guard removed what Whisper decoded there), "repetition-loop" (what
+    followed a decoding loop that was cut out), "no-words" (decoded, also alone, to nothing)."""
+
+    start: float
+    end: float
+    speaker: str
+    reason: str
+
+
+@dataclass
+class SpeechTurn:
+    """Who spoke when, as the diarization says (turns of one channel never overlap)."""
+
+    start: float
+    end: float
+    speaker: str
+    channel: int | None = None  # the channel it was heard on (a stereo call split by channel)
+
+
+@dataclass
+class Silence:
+    """Quiet audio of at least the short pause (speech_activity.silences): of the mix
+    (`channel` None), or of one channel of a call split by channel."""
+
+    start: float
+    end: float
+    channel: int | None = None
 
 
 @dataclass
@@ -167,6 +201,11 @@ class QualityReport:
     role_confidence: float | None = None  # the lowest of the speakers' role confidences
     role_source: str | None = None  # how that role was decided
     listen_again: list[ListenSpan] = field(default_factory=list)
+    marks: dict[str, int] = field(default_factory=dict)  # `[inaudible]` marks, by reason
+    # Speech with neither words nor a mark, in stretches of at least
+    # coverage.UNACCOUNTED_MIN_S: 0 for a transcript as made; None where the transcript
+    # does not know its silences (made before schema 4).
+    unmarked_speech_seconds: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QualityReport:
@@ -199,6 +238,9 @@ class Transcript:
     warnings: list[str] = field(default_factory=list)
     guards: list[GuardEvent] = field(default_factory=list)
     overlaps: list[Overlap] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+    speech: list[SpeechTurn] = field(default_factory=list)
+    silences: list[Silence] | None = None  # None: not measured (transcripts before schema 4)
     quality: QualityReport | None = None  # absent from transcripts written before it existed
     stages: list[StageRecord] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
@@ -229,6 +271,9 @@ class Transcript:
             warnings=list(data.get("warnings", [])),
             guards=[GuardEvent(**g) for g in data.get("guards", [])],
             overlaps=[Overlap(**o) for o in data.get("overlaps", [])],
+            marks=[Mark(**m) for m in data.get("marks", [])],
+            speech=[SpeechTurn(**t) for t in data.get("speech", [])],
+            silences=None if data.get("silences") is None else [Silence(**q) for q in data["silences"]],
             quality=QualityReport.from_dict(data["quality"]) if data.get("quality") else None,
             stages=[StageRecord(**r) for r in data.get("stages", [])],
             schema_version=version,
@@ -267,4 +312,14 @@ def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "provenance": {**data["provenance"], "settings": settings}, "schema_version": 3}
 
 
-MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 4 keeps the diarization's turns and the quiet stretches of the audio, and
+    writes `[inaudible]` from `marks`, no longer from the guards: a transcript of an
+    older schema has its text-removing guards as marks, and no speech or silences (its
+    pauses are then written from the gaps between words, as they were)."""
+    marks = [{**{k: g[k] for k in ("start", "end", "speaker")}, "reason": g["guard"]}
+             for g in data.get("guards", []) if g["guard"] in ("no-speech", "unreliable")]
+    return {**data, "marks": marks, "speech": [], "silences": None, "schema_version": 4}
+
+
+MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

@@ -3,8 +3,8 @@
 Every readable format (the .txt, subtitles, the coding tools' imports) renders from these
 turns, so a convention is decided once, here and in conventions.py, not once per format.
 A turn is consecutive speech of one speaker; its pieces are the words said (`Said`,
-timed), words Whisper was unsure of (`Unclear`), pauses (`Pause`), speech a guard
-removed (`Inaudible`), a mark that what follows was said over the other speaker
+timed), words Whisper was unsure of (`Unclear`), pauses (`Pause`: where the audio was
+quiet, not wherever words are apart), speech without words (`Inaudible`), a mark that what follows was said over the other speaker
 (`OverlapMark`), a second voice heard but not transcribed (`Unheard`), and a change of
 language (`LanguageMark`).
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .conventions import Conventions, clean_text, clock, pause_length
-from .guards import REMOVES_TEXT
-from .transcript import GuardEvent, Segment, Transcript, Word
+from .intervals import Interval, intersect, length, near
+from .transcript import Mark, Segment, Transcript, Word
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,10 @@ def turns_of(transcript: Transcript, conventions: Conventions = Conventions()) -
     labels = {s.id: s.label for s in transcript.speakers}
     turns = []
     for speaker, items in _runs(transcript, conventions):
-        pieces = _clean_pieces(items) if conventions.style == "clean" else _verbatim_pieces(items, conventions, transcript.language)
+        if conventions.style == "clean":
+            pieces = _clean_pieces(items)
+        else:
+            pieces = _verbatim_pieces(items, _Pauses(transcript, speaker, conventions), transcript.language)
         if pieces:
             turns.append(Turn(speaker, labels.get(speaker, speaker), items[0].start, _end(items), pieces))
     return turns
@@ -148,7 +151,7 @@ def _runs(transcript: Transcript, conventions: Conventions) -> list[tuple[str, l
     """Consecutive items (segments, removed speech, unheard overlaps) of one speaker."""
     items: list = [s for s in transcript.segments if s.text]
     if conventions.style == "verbatim":
-        items += [g for g in transcript.guards if g.guard in REMOVES_TEXT]
+        items += transcript.marks
         items += _not_transcribed(transcript)
     items.sort(key=lambda item: item.start)
     runs: list[tuple[str, list]] = []
@@ -168,13 +171,35 @@ def _clean_pieces(items: list) -> list[Piece]:
     return [Said(text, s.start, s.end) for s in items if isinstance(s, Segment) and (text := clean_text(s.text))]
 
 
-def _verbatim_pieces(items: list, conventions: Conventions, main_language: str | None) -> list[Piece]:
+class _Pauses:
+    """Where a speaker's pauses can be: the quiet of their channel on a call split by
+    channel, of the mix otherwise (transcripts before silences were measured: wherever
+    words are apart)."""
+
+    def __init__(self, transcript: Transcript, speaker: str, conventions: Conventions):
+        channel = next((s.channel for s in transcript.speakers if s.id == speaker), None)
+        self.conventions = conventions
+        self.quiet: list[Interval] | None = None
+        if transcript.silences is not None:
+            self.quiet = [(q.start, q.end) for q in transcript.silences if q.channel == channel]
+
+    def between(self, end: float, start: float) -> list[Piece]:
+        """The pause between a word ending at `end` and the next starting at `start`: the
+        quiet audio within, measured in seconds."""
+        gap = start - end
+        if self.quiet is not None:
+            gap = length(intersect([(end, start)], near(self.quiet, end, start))) if start > end else 0.0
+        kind = pause_length(gap, self.conventions)
+        return [] if kind is None else [Pause(round(gap, 1), short=kind == "short")]
+
+
+def _verbatim_pieces(items: list, pauses: _Pauses, main_language: str | None) -> list[Piece]:
     pieces: list[Piece] = []
     previous_end = None
     language = main_language
     for item in items:
-        if isinstance(item, GuardEvent | _NotTranscribed):
-            pieces.append(Inaudible(item.start) if isinstance(item, GuardEvent) else Unheard(item.start))
+        if isinstance(item, Mark | _NotTranscribed):
+            pieces.append(Inaudible(item.start) if isinstance(item, Mark) else Unheard(item.start))
             previous_end = None
             continue
         if item.overlap:
@@ -183,34 +208,30 @@ def _verbatim_pieces(items: list, conventions: Conventions, main_language: str |
             pieces.append(LanguageMark(item.language))
             language = item.language
         if previous_end is not None and item.words:
-            pieces += _pause(item.words[0].start - previous_end, conventions)
-        pieces += _word_pieces(item.words, conventions) if item.words else [Said(item.text, item.start, item.end)]
+            pieces += pauses.between(previous_end, item.words[0].start)
+        pieces += _word_pieces(item.words, pauses) if item.words else [Said(item.text, item.start, item.end)]
         previous_end = item.words[-1].end if item.words else item.end
     return pieces
 
 
-def _pause(gap: float, conventions: Conventions) -> list[Piece]:
-    length = pause_length(gap, conventions)
-    return [] if length is None else [Pause(round(gap, 1), short=length == "short")]
-
-
-def _word_pieces(words: list[Word], conventions: Conventions) -> list[Piece]:
+def _word_pieces(words: list[Word], pauses: _Pauses) -> list[Piece]:
     """Words in runs of sure and unsure ones, with the pauses between them."""
+    unclear_below = pauses.conventions.unclear_below
     pieces: list[Piece] = []
     run: list[Word] = []
 
     def flush() -> None:
         if run:
             text = " ".join(w.text for w in run)
-            unsure = run[0].probability < conventions.unclear_below
+            unsure = run[0].probability < unclear_below
             pieces.append(Unclear(text, run[0].start, run[-1].end) if unsure else Said(text, run[0].start, run[-1].end, tuple(run)))
             run.clear()
 
     previous_end = None
     for word in words:
-        gap = _pause(word.start - previous_end, conventions) if previous_end is not None else []
-        unsure = word.probability < conventions.unclear_below
-        if gap or (run and (run[0].probability < conventions.unclear_below) != unsure):
+        gap = pauses.between(previous_end, word.start) if previous_end is not None else []
+        unsure = word.probability < unclear_below
+        if gap or (run and (run[0].probability < unclear_below) != unsure):
             flush()
         pieces += gap
         run.append(word)

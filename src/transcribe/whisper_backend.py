@@ -36,6 +36,9 @@ PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat
 # The encoder's output frame: 30 s in 1500 frames.
 FRAME_S = HOP_LENGTH * 2 / SAMPLE_RATE
 FALLBACK_SEED = 0
+# How much of the text before a region its decoding is prompted with, in tokens: rows whose
+# texts are this long share one prompt length, so they decode in one batch.
+CONTEXT_TOKENS = 64
 
 
 def prepare_model(model: whisper.Whisper, precision: str) -> torch.dtype:
@@ -167,12 +170,18 @@ class WhisperBackend:
         probs = logits[:, ids].softmax(dim=-1).cpu().numpy()
         return [dict(zip(tokenizer.all_language_codes, map(float, row))) for row in probs]
 
-    def initial_tokens(self, language: str, prompt: str | None) -> list[int]:
+    def initial_tokens(self, language: str, prompt: str | None, context: str = "") -> list[int]:
+        """The decoder's first tokens: the prompt (the study's terms) and the last
+        CONTEXT_TOKENS tokens of `context` after whisper's previous-text token, then the
+        start of transcript in `language`, without timestamps."""
         tokenizer = self.tokenizer(language)
         tokens = list(tokenizer.sot_sequence_including_notimestamps)
-        if prompt:
+        before = tokenizer.encode(" " + prompt.strip()) if prompt else []
+        if context.strip():
+            before += tokenizer.encode(" " + context.strip())[-CONTEXT_TOKENS:]
+        if before:
             half = self.model.dims.n_text_ctx // 2
-            tokens = [tokenizer.sot_prev, *tokenizer.encode(" " + prompt.strip())[-(half - 1) :], *tokens]
+            tokens = [tokenizer.sot_prev, *before[-(half - 1) :], *tokens]
         return tokens
 
     def decode(
@@ -185,10 +194,25 @@ class WhisperBackend:
         temperature: float = 0.0,
         best_of: int = 1,
         beam_size: int = 1,
+        context: Sequence[str] | None = None,
+    ) -> list[Hypothesis]:
+        initial = [self.initial_tokens(language, prompt, text) for language, text in zip(languages, context or [""] * len(regions))]
+        lengths = sorted({len(tokens) for tokens in initial})
+        if len(lengths) == 1:
+            return self._decode(encoded, list(regions), initial, list(max_tokens), temperature, best_of, beam_size)
+        found: dict[int, Hypothesis] = {}  # rows whose prompts differ in length decode apart
+        for length in lengths:
+            rows = [i for i, tokens in enumerate(initial) if len(tokens) == length]
+            decoded = self._decode(encoded, [regions[i] for i in rows], [initial[i] for i in rows], [max_tokens[i] for i in rows], temperature, best_of, beam_size)
+            found.update(zip(rows, decoded))
+        return [found[i] for i in range(len(regions))]
+
+    def _decode(
+        self, encoded: WhisperEncoded, regions: list[Region], initial: list[list[int]], max_tokens: list[int],
+        temperature: float, best_of: int, beam_size: int,
     ) -> list[Hypothesis]:
         samples = best_of if temperature > 0 else 1
         frames, mask = encoded.regions(regions)
-        initial = [self.initial_tokens(language, prompt) for language in languages]
         if samples > 1:
             frames = frames.repeat_interleave(samples, dim=0)
             mask = None if mask is None else mask.repeat_interleave(samples, dim=0)
