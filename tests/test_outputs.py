@@ -136,3 +136,18 @@ def test_transcript_of_another_recording_with_the_same_name_is_not_overwritten(t
     write_transcript(make_transcript("b" * 64), paths)
     with pytest.raises(TranscribeError, match="different recording"):
         transcribe_file(_NeverCalled(), source, tmp_path / "out")
+
+
+def test_a_transcript_of_schema_3_keeps_its_inaudible_marks_and_its_pauses():
+    """Schema 3 wrote [inaudible] from the text-removing guards and pauses from the gaps
+    between words; read now, it says the same."""
+    import dataclasses
+
+    from transcribe.transcript import GuardEvent
+
+    old = make_transcript()
+    old.guards = [GuardEvent("unreliable", 12.0, 14.0, "SPEAKER_01"), GuardEvent("repetition-loop", 20.0, 25.0, "SPEAKER_00")]
+    data = {k: v for k, v in dataclasses.asdict(old).items() if k not in ("marks", "speech", "silences")}
+    read = Transcript.from_dict({**data, "schema_version": 3})
+    assert read.marks == [Mark(12.0, 14.0, "SPEAKER_01", "unreliable")] and read.silences is None
+    assert render_text(read).splitlines()[1] == "[00:00:08] SPEAKER_01: Um, fine, thanks. (.) And you? [inaudible 00:00:12]"
