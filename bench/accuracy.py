@@ -40,10 +40,11 @@ import whisper  # noqa: E402
 
 from corpus import HALVES, Item, build  # noqa: E402
 from transcribe.loaded_models import LoadedModels  # noqa: E402
-from transcribe.metrics import TimedWord, errors, missing_stretches, speaker_attributed_wer, words_by_speaker  # noqa: E402
+from transcribe.metrics import errors, missing_stretches, speaker_attributed_wer, words_by_speaker  # noqa: E402
 from transcribe.model_store import ModelStore  # noqa: E402
 from transcribe.pipeline import Pipeline  # noqa: E402
 from transcribe.settings import Settings  # noqa: E402
+from transcribe.transcript import Word  # noqa: E402
 from transcribe.whisper_models import load_whisper  # noqa: E402
 
 # faster-whisper reads CTranslate2 weights: the registry packages setup.sh imports from.
@@ -71,16 +72,16 @@ def ct2_model(name: str, folder: Path) -> Path:
     return target
 
 
-def timed_words_of(transcript) -> list[TimedWord]:
-    return [TimedWord(w.start, w.end, w.text) for s in sorted(transcript.segments, key=lambda s: s.start) for w in s.words]
+def timed_words_of(transcript) -> list[Word]:
+    return [w for s in sorted(transcript.segments, key=lambda s: s.start) for w in s.words]
 
 
-def diff(mine: list[TimedWord], theirs: list[TimedWord], reference: str, language: str) -> list[dict]:
+def diff(mine: list[Word], theirs: list[Word], reference: str, language: str) -> list[dict]:
     """Stretches of `mine` that `theirs` lacks, each with the share of its words the
     reference has (low: invented, not lost)."""
     out = []
     for stretch in missing_stretches(mine, theirs, language):
-        in_reference = missing_stretches([TimedWord(0, 0, w) for w in stretch.words], [TimedWord(0, 0, reference)], language, least=1)
+        in_reference = missing_stretches([Word(0, 0, w, 1.0) for w in stretch.words], [Word(0, 0, reference, 1.0)], language, least=1)
         unmatched = sum(len(s.words) for s in in_reference)
         out.append({"start": round(stretch.start, 2), "end": round(stretch.end, 2), "words": len(stretch.words),
                     "in_reference": round(1 - unmatched / len(stretch.words), 2)})
@@ -120,7 +121,7 @@ def run_plain(items: list[Item], corpus: Path, model: str, store: ModelStore) ->
         started = time.perf_counter()
         found = whisper.transcribe(weights, str(corpus / item.path), language=item.language, fp16=False, word_timestamps=True)
         seconds = time.perf_counter() - started
-        words = [TimedWord(w["start"], w["end"], w["word"].strip()) for s in found["segments"] for w in s.get("words", [])]
+        words = [Word(w["start"], w["end"], w["word"].strip(), w["probability"]) for s in found["segments"] for w in s.get("words", [])]
         results[item.name] = {"words": words, "seconds": seconds}
         print(f"plain {model}: {item.name} {seconds:.1f} s", file=sys.stderr)
     return results
@@ -132,7 +133,7 @@ def run_faster_whisper(python: str, items: list[Item], corpus: Path, model: str,
     jobs.write_text(json.dumps([{"path": str(corpus / i.path), "language": i.language} for i in [items[0], *items]]))
     subprocess.run([python, str(ROOT / "bench" / "faster_whisper_run.py"), str(ct2_model(model, work)), "int8", str(jobs), str(out)], check=True)
     found = json.loads(out.read_text())[1:]  # the first is the warm-up
-    return {item.name: {"words": [TimedWord(w["start"], w["end"], w["text"]) for w in r["words"]], "seconds": r["seconds"]}
+    return {item.name: {"words": [Word(w["start"], w["end"], w["text"], w["probability"]) for w in r["words"]], "seconds": r["seconds"]}
             for item, r in zip(items, found)}
 
 
@@ -215,7 +216,7 @@ def main() -> None:
         chosen = [i for i in items if i.language == "en" or not model.endswith(".en")]
         ours = run_ours(chosen, args.corpus, model, args.style, store)
         if previous.get("models", {}).get(model):
-            plain = {r["file"]: {"words": [TimedWord(**w) for w in r["plain_words"]], "seconds": r["plain_s"]} for r in previous["models"][model]}
+            plain = {r["file"]: {"words": [Word(**{"probability": 1.0, **w}) for w in r["plain_words"]], "seconds": r["plain_s"]} for r in previous["models"][model]}
         else:
             plain = run_plain(chosen, args.corpus, model, store)
         faster = run_faster_whisper(args.faster_whisper, chosen, args.corpus, model, work) if args.faster_whisper else {}

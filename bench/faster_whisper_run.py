@@ -27,7 +27,7 @@ def main() -> None:
     for job in json.loads(open(jobs_path).read()):
         started = time.perf_counter()
         segments, _ = model.transcribe(job["path"], language=job["language"], beam_size=5, word_timestamps=True, vad_filter=False)
-        words = [{"start": w.start, "end": w.end, "text": w.word.strip()} for s in segments for w in (s.words or [])]
+        words = [{"start": w.start, "end": w.end, "text": w.word.strip(), "probability": w.probability} for s in segments for w in (s.words or [])]
         results.append({"path": job["path"], "seconds": time.perf_counter() - started, "words": words})
         print(f"faster-whisper {compute_type}: {job['path']} {results[-1]['seconds']:.1f} s", file=sys.stderr)
     with open(out_path, "w") as handle:

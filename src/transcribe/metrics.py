@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .transcript import Word
+
 
 @lru_cache(maxsize=None)
 def _normalizer(language: str):
@@ -97,13 +99,6 @@ def errors(reference: str, hypothesis: str, language: str = "en") -> Errors:
 
 
 @dataclass(frozen=True)
-class TimedWord:
-    start: float
-    end: float
-    text: str
-
-
-@dataclass(frozen=True)
 class Stretch:
     """Consecutive words one system heard and the other did not."""
 
@@ -112,11 +107,11 @@ class Stretch:
     words: tuple[str, ...]
 
 
-def missing_stretches(kept: Sequence[TimedWord], other: Sequence[TimedWord], language: str = "en", least: int = 3) -> list[Stretch]:
+def missing_stretches(kept: Sequence[Word], other: Sequence[Word], language: str = "en", least: int = 3) -> list[Stretch]:
     """What `kept` heard and `other` did not: runs of unmatched words of `kept` (between two
     matched words of the alignment with `other`) holding at least `least` words that
     `other` has nothing for, with their times."""
-    def tokens(words: Sequence[TimedWord]) -> list[tuple[str, int]]:
+    def tokens(words: Sequence[Word]) -> list[tuple[str, int]]:
         return [(token, k) for k, w in enumerate(words) for token in normalize(w.text, language)]
 
     mine, theirs = tokens(kept), tokens(other)
