@@ -179,6 +179,8 @@ def pseudonymize(run: _Run, raw_json: Path) -> str:
     outcome = run.hand_off(raw_json, formats=("json",))
     counts = outcome.transcript.stage("pseudonymize").counts
     get_run_logger().info(f"{raw_json.stem}: {outcome.status} as {outcome.name} ({', '.join(f'{k} {n}' for k, n in counts.items() if n) or 'nothing found'})")
+    if outcome.redone:
+        get_run_logger().info(f"pseudonymized again, for names found since: {', '.join(outcome.redone)}")
     return outcome.name
 
 

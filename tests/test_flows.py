@@ -112,6 +112,23 @@ def test_a_batch_finishes_the_good_recordings_reports_the_bad_and_reruns_do_noth
     assert {p.name: p.stat().st_mtime_ns for p in (project / "transcripts").iterdir()} == written  # nothing redone
 
 
+@pytest.mark.parametrize("study, formats, expected", [
+    (None, ["srt", "docx"], {"call01.json", "call01.srt", "call01.docx"}),
+    (None, [], {"call01.json"}),
+    ("calls", ["vtt", "qdpx"], {"call01.json", "call01.vtt", "calls.qdpx"}),
+])
+def test_any_choice_of_formats_runs_in_the_flow(harness, project, short_calls, study, formats, expected):
+    """Formats without the text or the quality report, none at all, and a hand-off of two."""
+    from flows.interviews import Options, transcribe_one
+
+    shutil.copy(short_calls[0], project / "audio" / "call01.wav")
+    more = {"study": study, "pseudonymize": True} if study else {}
+    state = transcribe_one("call01.wav", Options(**FAST, formats=formats, **more), return_state=True)
+    assert state.is_completed(), state.message
+    folder = project / "transcripts" / study / "handoff" if study else project / "transcripts"
+    assert {p.name for p in folder.iterdir() if p.is_file()} == expected
+
+
 def test_paths_outside_the_audio_folder_are_refused(harness, project):
     from flows.interviews import Options, transcribe_one
 

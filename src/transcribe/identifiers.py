@@ -36,10 +36,12 @@ _SPOKEN_EMAIL = re.compile(
     re.IGNORECASE | re.UNICODE,
 )
 
+# A street name in any casing ("storgata 5": Whisper does not always capitalise it); the
+# ending needs a name before it, so "gata 5" or "alle 3" alone are not addresses.
 _NO_STREET = re.compile(
-    r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]*(?:gata|gaten|gate|veien|vegen|vei|veg|allé|alle|plass|stien|bakken|brygge|torg)"
-    r"\s+\d{1,4}\s?[A-Za-z]?\b",
-    re.UNICODE,
+    r"\b[a-zæøå][\wæøå.-]*(?:gata|gaten|gate|veien|vegen|vei|veg|allé|alle|plass|stien|bakken|brygge|torg)"
+    r"\s+\d{1,4}(?:[a-z]|(?-i:\s[A-HJ-Z]))?\b",  # "12B", "12b", "12 B"; not "5 i Tromsø", "5 I TROMSØ"
+    re.UNICODE | re.IGNORECASE,
 )
 _EN_STREET = re.compile(
     r"\b\d{1,5}\s+(?:[A-Z][a-z]+\s+){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Drive|Close|Way|Crescent|Place|Court|Terrace|Boulevard)\b"

@@ -77,7 +77,7 @@ class PseudonymKey:
     def pseudonym(self, finding: Finding, entry: KeyEntry | None = None) -> KeyRecord:
         """The record of what `finding` stands for, made on its first appearance."""
         kind = finding.kind
-        value = entry.name if entry is not None else _without_genitive(finding.stands_for)
+        value = entry.name if entry is not None else without_genitive(finding.stands_for)
         record = self._index.get((kind, canonical(value))) or self._part_of_known_person(kind, value)
         if record is None:
             if entry is not None and entry.pseudonym:
@@ -102,6 +102,12 @@ class PseudonymKey:
         matches = [r for r in self.records if r.kind == "PERSON" and part in canonical(r.value).split()]
         return matches[0] if len(matches) == 1 else None
 
+    def known(self) -> list[tuple[str, str]]:
+        """(kind, value) of each person, organisation and place replaced somewhere in the
+        study (a value the review only ever rejected, or only NER's reading of a
+        case-normalised copy found, is not one)."""
+        return sorted({(r.kind, r.value) for r in self.records if r.kind in NUMBERED and any(o.detector != "ner-cased" for o in r.occurrences)})
+
     def forget(self, transcript: str) -> None:
         """Drop the occurrences in `transcript` (it is being pseudonymized again); the
         records stay, and with them every pseudonym handed out."""
@@ -109,7 +115,7 @@ class PseudonymKey:
             record.occurrences = [o for o in record.occurrences if o.transcript != transcript]
 
 
-def _without_genitive(value: str) -> str:
+def without_genitive(value: str) -> str:
     for ending in GENITIVE[:2]:
         if value.endswith(ending):
             return value[: -len(ending)]

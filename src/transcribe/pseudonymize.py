@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from .identifiers import Finding, resolve
-from .pseudonym_key import Occurrence, PseudonymKey
-from .study_key import StudyKey
+from .pseudonym_key import NUMBERED, Occurrence, PseudonymKey, without_genitive
+from .study_key import StudyKey, find_known
 from .transcript import Segment, StageRecord, Transcript
 
 Find = Callable[[str, "str | None"], list[Finding]]
@@ -136,9 +136,20 @@ def pseudonymize(
         record.occurrences.append(Occurrence(name, round(time, 2), finding.detector))
         return record.pseudonym
 
-    for run in _runs(result):
+    runs = _runs(result)
+    found = [find(run.text, run.language) + decisions.find_added(run.text) for run in runs]
+    # A name found anywhere in the study, this transcript included, is replaced wherever
+    # it is said, in any casing (the detectors may have seen it capitalised only once).
+    # NER's reading of the case-normalised copy is not trusted that far: its span may
+    # run on into the next word.
+    known = set(key.known()) | {
+        (f.kind, without_genitive(f.stands_for))
+        for run, findings in zip(runs, found) for f in findings
+        if f.kind in NUMBERED and f.detector != "ner-cased" and (round(run.time_of(f.start), 2), f.text.casefold()) not in decisions.rejected
+    }
+    for run, findings in zip(runs, found):
         speaker = labels.get(run.segments[0].speaker, run.segments[0].speaker)
-        findings = resolve(find(run.text, run.language) + decisions.find_added(run.text))
+        findings = resolve(_known_besides(findings, run.text, known))
         # Pseudonyms handed out in order of appearance, the text edited from its end.
         chosen = [(f, replace(f, run.time_of(f.start), speaker, _context(run.text, f))) for f in findings]
         for finding, pseudonym in reversed(chosen):
@@ -151,7 +162,11 @@ def pseudonymize(
     def in_text(text: str, what: str) -> str:
         """`text` (a label, a file name) with what it names replaced."""
         spaced = re.sub(r"[_.\-]", " ", text)  # same length: spans carry over
-        for finding in reversed(resolve(find(spaced, result.language) + decisions.find_added(spaced))):
+        # A label or a file name has no casing to go by: NER's reading of it capitalised
+        # counts only for a name of two words or more ("kari nordmann", not "participant").
+        found_here = [f for f in find(spaced, result.language) if f.detector != "ner-cased" or len(f.text.split()) > 1]
+        found_here += decisions.find_added(spaced)
+        for finding in reversed(resolve(_known_besides(found_here, spaced, known))):
             pseudonym = replace(finding, 0.0, what, f"«{finding.text}» in the {what}")
             if pseudonym is not None:
                 text = text[: finding.start] + pseudonym + text[finding.end :]
@@ -184,6 +199,23 @@ def stage_record(input_sha256: str, settings: dict, replacements: list[Replaceme
             counts[r.kind] = counts.get(r.kind, 0) + 1
     counts["rejected"] = sum(r.decision == "reject" for r in replacements)
     return StageRecord("pseudonymize", input_sha256, settings, dict(sorted(counts.items())))
+
+
+def _known_besides(findings: list[Finding], text: str, known: set[tuple[str, str]]) -> list[Finding]:
+    """`findings` with the mentions in `text` of the names the study knows: a mention
+    fills where no detector found anything, and takes the place of NER's reading of the
+    case-normalised copy (which may run on into the next word) or of a shorter finding
+    inside it; where a detector found the same name, the detector keeps the credit."""
+
+    def overlap(a: Finding, b: Finding) -> bool:
+        return a.start < b.end and b.start < a.end
+
+    mentions = resolve(find_known(text, known))
+    kept = [
+        f for f in findings
+        if not any(overlap(f, m) and (f.detector == "ner-cased" or (m.start <= f.start and f.end <= m.end and m.end - m.start > f.end - f.start)) for m in mentions)
+    ]
+    return kept + [m for m in mentions if not any(overlap(f, m) for f in kept)]
 
 
 def _runs(transcript: Transcript) -> list[_Run]:

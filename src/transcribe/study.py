@@ -22,15 +22,15 @@ import hashlib
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NameClashError, SettingsError, TranscriptFileError
 from .outputs import atomic_write, output_paths, read_transcript, refresh_derived, write_transcript
-from .pseudonym_key import PseudonymKey
+from .pseudonym_key import PseudonymKey, canonical
 from .pseudonymize import Find, file_name, pseudonymize, stage_record
 from .review import read_review, render_review
-from .study_key import StudyKey
+from .study_key import StudyKey, find_known
 from .transcript import Transcript
 from .writers import DEFAULT_FORMATS, parse_formats
 
@@ -46,10 +46,12 @@ def run_formats(given: tuple[str, ...] | list[str] | str | None, pseudonymize: b
     """The formats of a run's raw transcript and of its hand-off (none without
     pseudonymization). With pseudonymization the formats asked for are the hand-off's
     (by default all of them) and the raw transcript, restricted, gets its text and quality
-    report; without, they are the raw transcript's (by default text and quality report)."""
+    report; without, they are the raw transcript's (by default text and quality report).
+    `given` None is the default; empty asks for the JSON alone (the study's REFI-QDA project
+    is written with every hand-off)."""
     if pseudonymize:
-        return parse_formats(DEFAULT_FORMATS), parse_formats(given or HANDOFF_FORMATS)
-    return parse_formats(given or DEFAULT_FORMATS), ()
+        return parse_formats(DEFAULT_FORMATS), parse_formats(HANDOFF_FORMATS if given is None else given)
+    return parse_formats(DEFAULT_FORMATS if given is None else given), ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class HandoffOutcome:
     status: str  # "pseudonymized" or "up to date"
     name: str  # the transcript's name in the hand-off folder
     transcript: Transcript
+    new_names: bool = False  # the study knows names it did not before: other transcripts may mention them
+    redone: list[str] = field(default_factory=list)  # other hand-off transcripts pseudonymized again for them
 
 
 def hand_off(
@@ -162,14 +166,16 @@ def hand_off(
     settings = {"study_key": study_key.sha256, "review": decisions.fingerprint(), "ner": ner, "version": PSEUDONYMIZER_VERSION}
     input_sha256 = hashlib.sha256(raw).hexdigest()
     with PseudonymKey.open(study.key_path) as key:
+        known = key.known()
         name = key.names.get(stem)
         existing = read_transcript(study.handoff / f"{name}.json") if name else None
         record = existing.stage("pseudonymize") if existing else None
-        if record is not None and record.input_sha256 == input_sha256 and record.settings == settings:
+        if record is not None and record.input_sha256 == input_sha256 and record.settings == settings | {"names": _names_said(transcript, known)}:
             refresh_derived(existing, _paths(study, name, formats))
             write_project(study)
             return HandoffOutcome("up to date", name, existing)
         result, replacements = pseudonymize(transcript, detector(), key, study_key, stem, decisions)
+        settings["names"] = _names_said(transcript, key.known())
         result.stages = [r for r in result.stages if r.stage != "pseudonymize"] + [stage_record(input_sha256, settings, replacements)]
         new_name = _unique(file_name(Path(result.recording.source_name).stem) or "transcript", stem, key.names)
         atomic_write(review_path, render_review(replacements))
@@ -179,8 +185,17 @@ def hand_off(
             for old in study.handoff.glob(f"{glob.escape(name)}.*"):
                 old.unlink()
         key.names[stem] = new_name
+        news = key.known() != known
     write_project(study)
-    return HandoffOutcome("pseudonymized", new_name, result)
+    return HandoffOutcome("pseudonymized", new_name, result, news)
+
+
+def _names_said(transcript: Transcript, known: list[tuple[str, str]]) -> str:
+    """A fingerprint of the names found elsewhere in the study that `transcript` mentions
+    (in any casing): when it changes, the transcript is pseudonymized again."""
+    text = "\n".join([*(s.text for s in transcript.segments), *(s.label for s in transcript.speakers), transcript.recording.source_name])
+    said = sorted({(f.kind, canonical(f.stands_for)) for f in find_known(re.sub(r"[_.\-]", " ", text), known)})
+    return hashlib.sha256(repr(said).encode()).hexdigest()
 
 
 class HandOff:
@@ -209,7 +224,27 @@ class HandOff:
     def __call__(self, raw_json: Path, formats: tuple[str, ...] | None = None) -> HandoffOutcome:
         """Pseudonymize `raw_json` and write its hand-off `formats` (by default this
         HandOff's; ("json",) pseudonymizes only, `export_handoff` writes the rest)."""
-        return hand_off(self.study, raw_json, self.key, self.find, self.ner, self.formats if formats is None else formats)
+        outcome = hand_off(self.study, raw_json, self.key, self.find, self.ner, self.formats if formats is None else formats)
+        if outcome.new_names:
+            outcome.redone = [name for name in self.recheck() if name != outcome.name]
+        return outcome
+
+    def recheck(self) -> list[str]:
+        """Pseudonymize again every transcript of the study that mentions a name the study
+        has come to know since (in any casing), until no new name turns up; their names in
+        the hand-off."""
+        redone, again = [], True
+        while again:
+            with PseudonymKey.open(self.study.key_path) as key:
+                handed_off = sorted(key.names)
+            again = False
+            for stem in handed_off:
+                raw_json = self.study.raw / f"{stem}.json"
+                if raw_json.exists():
+                    outcome = hand_off(self.study, raw_json, self.key, self.find, self.ner, self.formats)
+                    redone += [outcome.name] if outcome.status == "pseudonymized" else []
+                    again = again or outcome.new_names
+        return redone
 
 
 def export_handoff(study: Study, name: str, formats: tuple[str, ...]) -> list[str]:

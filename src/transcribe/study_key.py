@@ -20,7 +20,8 @@ is numbered, `[PERSON 3]`), plus the NER models to use and words never to replac
 Names match case-insensitively, with Norwegian and English inflections: genitive "-s",
 "'s" (kept after the pseudonym: "[PERSON 1]s"), definite forms "-en", "-et", "-a",
 "-ene" (replaced with the name). A person's given and family names also match alone,
-when written with a capital letter. Organisations and places also match as the first part
+in any case, or only capitalised or in capitals where the name is also a common word
+("Will", "Mark"; `common_word`). Organisations and places also match as the first part
 of a Norwegian compound ("Haukelandsykehuset" -> "[ORG 1]sykehuset") when capitalized.
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,11 @@ KINDS = {"people": "PERSON", "organisations": "ORG", "organizations": "ORG", "pl
 # Endings kept after the pseudonym (the genitive), and endings replaced with the name.
 GENITIVE = ("'s", "’s", "'", "s")
 DEFINITE = ("en", "et", "a", "ene", "ens", "ets")
+# Words at least this frequent (wordfreq's Zipf scale: 5 is once in 100,000 words;
+# "hospital" 5.1, "name" 5.6, "tom" 4.8) are taken for words, not names, in lower case.
+# Chosen on the sentences of tests/test_pseudonymize.py in lower and upper case.
+COMMON_ZIPF = 5.0
+WORDFREQ_LANG = {"en": "en", "no": "nb"}
 # A name part shorter than this does not match alone ("Li", "Bo" are too often words);
 # a name shorter than this is not looked for inside compounds ("Os" in "Osteoporose").
 MIN_PART = 3
@@ -94,17 +101,37 @@ class StudyKey:
 
     def find(self, text: str) -> list[Finding]:
         """Every mention of a listed name in `text` (overlaps left for the caller)."""
-        found = []
-        for entry in self.entries:
-            for variant, strict_case in _variants(entry):
-                for match in _pattern(variant, strict_case).finditer(text):
-                    end = match.end("name") if (match.group("ending") or "") in GENITIVE else match.end()
-                    found.append(Finding(match.start(), end, text[match.start() : end], entry.kind, "study-key", 1.0 if not strict_case else 0.9, entry.name))
-                if entry.kind != "PERSON" and len(variant) >= MIN_COMPOUND_NAME:
-                    for match in _pattern(variant, True, _COMPOUND_REST).finditer(text):
-                        end = match.end("name")
-                        found.append(Finding(match.start(), end, text[match.start() : end], entry.kind, "study-key-compound", 0.8, entry.name))
-        return found
+        return [finding for entry in self.entries for finding in _mentions(entry, text, "study-key")]
+
+
+def find_known(text: str, known: Iterable[tuple[str, str]]) -> list[Finding]:
+    """Every mention in `text` of the names (kind, value) the study has already found in
+    some transcript, in any casing ("kari nordmann", "KARI NORDMANN", "tom"); a part of
+    a name alone, or a name that is also a common word ("Will", "Hope"), only capitalised
+    or in capitals."""
+    return [finding for kind, value in known for finding in _mentions(KeyEntry(value, kind), text, "study-name", words_strict=True)]
+
+
+def common_word(word: str, languages: Iterable[str] = ("en", "no")) -> bool:
+    """`word` is a common word in one of `languages` (wordfreq's Zipf frequency of
+    COMMON_ZIPF or more): in lower case it is more likely the word than a name."""
+    from wordfreq import zipf_frequency
+
+    return any(zipf_frequency(word.lower(), WORDFREQ_LANG[language]) >= COMMON_ZIPF for language in languages)
+
+
+def _mentions(entry: KeyEntry, text: str, detector: str, words_strict: bool = False) -> list[Finding]:
+    found = []
+    for variant, strict_case in _variants(entry):
+        strict_case = strict_case or (words_strict and " " not in variant.strip() and common_word(variant))
+        for match in _pattern(variant, strict_case).finditer(text):
+            end = match.end("name") if (match.group("ending") or "") in GENITIVE else match.end()
+            found.append(Finding(match.start(), end, text[match.start() : end], entry.kind, detector, 1.0 if not strict_case else 0.9, entry.name))
+        if entry.kind != "PERSON" and len(variant) >= MIN_COMPOUND_NAME:
+            for match in _pattern(variant, True, _COMPOUND_REST).finditer(text):
+                end = match.end("name")
+                found.append(Finding(match.start(), end, text[match.start() : end], entry.kind, f"{detector}-compound", 0.8, entry.name))
+    return found
 
 
 def _entry(item: object, kind: str, file: str) -> KeyEntry:
@@ -120,22 +147,25 @@ def _entry(item: object, kind: str, file: str) -> KeyEntry:
 
 
 def _variants(entry: KeyEntry) -> list[tuple[str, bool]]:
-    """The entry's spellings, longest first, each with whether it must be capitalized
-    (a name part alone: "Rose", "Mark" are also words)."""
+    """The entry's spellings, longest first, each with whether it must be capitalized or
+    in capitals (a name part alone that is also a common word: "Will", "Mark")."""
     variants = {v: False for v in (entry.name, *entry.also)}
     if entry.kind == "PERSON":
         for name in list(variants):
             for part in re.split(r"[\s-]+", name):
                 if len(part) >= MIN_PART and part not in variants:
-                    variants[part] = True
+                    variants[part] = common_word(part)
     return sorted(variants.items(), key=lambda v: -len(v[0]))
 
 
 def _pattern(variant: str, strict_case: bool, rest: str | None = None) -> re.Pattern[str]:
     """`variant` as a whole word with an optional inflection, or followed by `rest` (the
     rest of a compound word)."""
-    words = r"[\s-]+".join(re.escape(w) for w in re.split(r"[\s-]+", variant.strip()))
-    name = f"(?P<name>{words})" if strict_case else f"(?P<name>(?i:{words}))"
+    def joined(text: str) -> str:
+        return r"[\s-]+".join(re.escape(w) for w in re.split(r"[\s-]+", text.strip()))
+
+    words = joined(variant)
+    name = f"(?P<name>{words}|{joined(variant.upper())})" if strict_case else f"(?P<name>(?i:{words}))"
     if rest is not None:
         return re.compile(rf"(?<!\w){name}(?P<ending>{rest})(?!\w)")
     endings = "|".join(re.escape(e) for e in sorted(GENITIVE + DEFINITE, key=len, reverse=True))
