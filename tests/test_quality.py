@@ -124,7 +124,7 @@ def test_guards_are_counted_and_listed_and_explain_speech_without_words():
     turns = [Turn(0.0, 4.0, A), Turn(10.0, 14.0, B), Turn(20.0, 23.0, A), Turn(30.0, 30.8, B)]
     guards = [GuardEvent("unreliable", 9.9, 14.1, B), GuardEvent("repetition-loop", 2.0, 4.0, A)]
     report = assessed(transcript([spoken(0.0, "quebec romeo sierra tango")], guards), turns)
-    assert report.guards == {"no-speech": 0, "unreliable": 1, "repetition-loop": 1}
+    assert report.guards == {"no-speech": 0, "unreliable": 1, "repetition-loop": 1, "language-doubt": 0}
     assert [(s.start, s.end, s.reason) for s in report.listen_again] == [
         (2.0, 4.0, "guard: repetition-loop"),
         (9.9, 14.1, "guard: unreliable"),

@@ -27,13 +27,13 @@ OPTIONS = TranscriptionOptions(language="auto", allowed=("en", "no"), verbatim=F
 
 def run(
     script: list[Line], options: TranscriptionOptions = OPTIONS, seconds: float | None = None, doubted: tuple[str, ...] = (),
-    concurrent: bool = False, drops_end_s: float = 0.0,
+    concurrent: bool = False, drops_end_s: float = 0.0, **fake,
 ):
     seconds = seconds or max(line.end for line in script) + 2.0
     audio = ramp_audio(seconds)
     turns = [Turn(line.start - 0.05, line.end, line.speaker) for line in script]
     windows = plan_windows(turns, audio.samples, audio.sample_rate)
-    backend = FakeBackend(script, doubted=doubted, concurrent=concurrent, drops_end_s=drops_end_s)
+    backend = FakeBackend(script, doubted=doubted, concurrent=concurrent, drops_end_s=drops_end_s, **fake)
     result = Transcriber(backend, options)(audio, windows, turns, quiet={})  # the ramp is never quiet
     segments = sorted((s for t in result.texts for s in segments_of(t, SpeakerTimeline(turns))), key=lambda s: s.start)
     return result, segments, backend, windows
@@ -89,6 +89,21 @@ def test_turns_heard_again_alone_are_bounded_by_the_number_of_windows():
     _, _, backend, windows = run(script, doubted=("de",))
     assert len(windows) == 3
     assert backend.encoded_rows[:2] == [3, 1]  # of 20 doubtful turns, one heard again
+
+
+def test_a_turn_is_put_in_an_unlisted_language_only_where_it_fits_clearly_better_than_every_listed_one():
+    """The detector is sure a Norwegian turn full of names is Thai, and its Thai transcript
+    fits the audio better than an English one, but not better than a Norwegian one: the
+    turn is transcribed in Norwegian, never in Thai, and listed to be listened to again."""
+    norwegian = Line(30.0, "B", "jeg heter åse ødegård og kollegaen min heter kari nordmann", "no")
+    script = interview(6) + [norwegian, Line(36.0, "A", "back to english now")]
+    result, segments, _, _ = run(script, misheard={"no": "th"}, fits={("no", "th"): -0.7})
+    assert [(s.text, s.language) for s in segments if s.language != "en"] == [(norwegian.text, "no")]
+    assert [(round(d.start), round(d.end), d.language) for d in result.doubts] == [(30, round(norwegian.end), "th")]
+    # A turn that is Thai fits clearly better in Thai than in any listed language: it stands.
+    thai = Line(30.0, "B", "sawatdee kha chan chue som and chan tham ngan thi rong phayaban", "th")
+    result, segments, _, _ = run(interview(6) + [thai, Line(36.0, "A", "back to english now")])
+    assert [(s.text, s.language) for s in segments if s.language != "en"] == [(thai.text, "th")] and not result.doubts
 
 
 def test_a_turn_in_another_allowed_language_is_labelled_turn_by_turn():

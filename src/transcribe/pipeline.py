@@ -179,6 +179,7 @@ class Pipeline:
                 timeline = SpeakerTimeline(diarization.turns)
                 segments = sorted((s for t in result.texts for s in segments_of(t, timeline)), key=lambda s: (s.start, s.end))
                 guards = [g for t in result.texts for g in guard_events(t, timeline)]
+                guards += [GuardEvent(d.reason, d.start, d.end, d.speaker) for d in marks_of(result.doubts, timeline)]
                 marks = marks_of(result.marks, timeline)
                 mark_overlapping(segments, overlaps)
                 models.append(self.asr.info)

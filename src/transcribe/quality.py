@@ -42,7 +42,7 @@ from .transcript import ListenSpan, QualityReport, Segment, SpeakerCheck, Speech
 
 __all__ = ["QualityReport", "assess", "headline", "render_summary"]
 
-GUARD_KINDS = ("no-speech", "unreliable", "repetition-loop")
+GUARD_KINDS = ("no-speech", "unreliable", "repetition-loop", "language-doubt")
 MARK_REASONS = ("no-speech", "unreliable", "repetition-loop", "no-words")
 # Gaps between words shorter than this are not pauses (the verbatim text does not mark them).
 WORD_JOIN_S = Conventions.short_pause_s

@@ -96,8 +96,12 @@ MAX_TOKENS = 224  # openai-whisper's sample_len
 # speech, more than the three longest turns this was measured with).
 LANGUAGE_PROBE_WINDOWS = 3
 TIE_BREAK_WINDOWS = 2
-# A turn is decoded in a language the study did not list only when the detector is this sure.
+# A turn is decoded in a language the study did not list only when the detector is this sure,
+# and its transcript in that language fits the audio better than in every listed language by
+# this much (mean log-probability per token; the German answer of tests/test_languages.py,
+# Whisper base: German -0.54, English -1.49, Norwegian -1.86).
 FOREIGN_SURE = 0.9
+FOREIGN_MARGIN = 0.3
 FILLER_MAX_TOKENS = 3
 # A turn the detector doubts is heard again from an encoding of its own, the most doubtful
 # first, at most this many per window of the batch (at least one): where most turns are
@@ -146,6 +150,19 @@ class Unaccounted:
 
 
 @dataclass
+class LanguageDoubt:
+    """A turn (recording time, on `channel` or the mix) the detector heard as `language`,
+    one the study did not list, whose transcript in it did not fit clearly better than in
+    the study's languages: transcribed in the recording's language, to listen to again."""
+
+    start: float
+    end: float
+    channel: int | None
+    language: str
+    reason: str = "language-doubt"
+
+
+@dataclass
 class TranscriptionResult:
     texts: list[WindowText]
     language: str | None
@@ -153,6 +170,7 @@ class TranscriptionResult:
     fallback_windows: int = 0  # windows decoded again at a higher temperature
     recovered_parts: int = 0  # parts of speech without words decoded again
     marks: list[Unaccounted] = field(default_factory=list)
+    doubts: list[LanguageDoubt] = field(default_factory=list)
 
 
 @dataclass
@@ -431,7 +449,7 @@ class Transcriber:
                 staged = self._stage(host, audio, queue)
                 if result.language is None:
                     result.language, result.evidence = self._recording_language(encoded, batch)
-                languages, parts = self._turn_languages(audio, encoded, batch, result.language, turns)
+                languages, parts = self._turn_languages(audio, encoded, batch, result.language, turns, result.doubts)
                 for split in parts.values():
                     queue.extend(split)
                     self._total += len(split) - 1
@@ -489,10 +507,11 @@ class Transcriber:
         return decide(evidence["probabilities"], evidence.get("decoding_logprob")), evidence
 
     def _turn_languages(
-        self, audio: Audio, encoded: Encoded, batch: list[Window], main: str, turns: Sequence[Turn]
+        self, audio: Audio, encoded: Encoded, batch: list[Window], main: str, turns: Sequence[Turn], doubts: list[LanguageDoubt]
     ) -> tuple[list[str], dict[int, list[Window]]]:
         """Each window's language, and the windows to split because a turn in them is in
-        another language (another allowed one, or one the study did not list).
+        another language (another allowed one, or one the study did not list); turns put
+        in an unlisted language without the evidence for it go to `doubts`.
 
         Each long turn is first heard from its window's encoding, limited to the turn. A
         turn the detector doubts (in a window it is unsure of as a whole, or where the
@@ -532,27 +551,47 @@ class Transcriber:
                 other = switch_candidate(fold_probabilities(found, allowed), main, region.duration)
                 if other is not None:
                     candidates[k] = other
-        switch_to = {regions[k]: language for k, language in self._confirmed(regions, checks, candidates, main).items()}
+        confirmed, doubted = self._confirmed(regions, checks, candidates, main)
+        switch_to = {regions[k]: language for k, language in confirmed.items()}
+        for k in doubted:
+            window = batch[regions[k].row]
+            doubts.append(LanguageDoubt(window.to_source(regions[k].start), window.to_source(regions[k].end), window.channel, candidates[k]))
         parts: dict[int, list[Window]] = {}
         for row in sorted({r.row for r in switch_to}):
             labelled = [(r, switch_to.get(r, main)) for r in turn_regions(batch[row], turns, row)]
             parts[row] = split_by_language(batch[row], labelled)
         return languages, parts
 
-    def _confirmed(self, regions: list[Region], checks: list[tuple[Encoded, Region]], candidates: dict[int, str], main: str) -> dict[int, str]:
+    def _confirmed(
+        self, regions: list[Region], checks: list[tuple[Encoded, Region]], candidates: dict[int, str], main: str
+    ) -> tuple[dict[int, str], list[int]]:
         """The candidate turns whose transcript in the other language is sound (not
-        degenerate) and fits the audio better than in the recording's language. Whisper
-        base's detector, listening to a few seconds of telephone speech, is sometimes sure
-        of a language that is not there; its transcript in that language then loops."""
-        confirmed = {}
+        degenerate) and fits the audio better than in the recording's language; for a
+        language the study did not list, better by FOREIGN_MARGIN than in every language it
+        did. Whisper base's detector, listening to a few seconds of telephone speech, is
+        sometimes sure of a language that is not there (Thai for a Norwegian sentence full
+        of names); its transcript in that language then loops or fits no better. Also
+        returns the turns put in an unlisted language without that evidence: they stay in
+        the recording's language, to be listened to again."""
+        allowed = list(self.options.allowed)
+        confirmed, doubted = {}, []
         for encoded in {id(checks[k][0]): checks[k][0] for k in candidates}.values():
             ks = [k for k in candidates if checks[k][0] is encoded]
             where = [checks[k][1] for k in ks]
             limits = [min(EVIDENCE_TOKENS, token_limit(regions[k].duration)) for k in ks]
-            as_main = self.backend.decode(encoded, where, [main] * len(ks), limits)
+            foreign = [counted_as(candidates[k], allowed) is None for k in ks]
+            against = [main] + ([code for code in allowed if code != main] if any(foreign) else [])
+            fits = {code: self.backend.decode(encoded, where, [code] * len(ks), limits) for code in against}
             as_other = self.backend.decode(encoded, where, [candidates[k] for k in ks], limits)
-            confirmed.update({k: candidates[k] for k, a, b in zip(ks, as_main, as_other) if not _needs_fallback(b) and b.avg_logprob > a.avg_logprob})
-        return confirmed
+            for j, k in enumerate(ks):
+                listed = max(against if foreign[j] else [main], key=lambda code: fits[code][j].avg_logprob)
+                if not _needs_fallback(as_other[j]) and as_other[j].avg_logprob > fits[listed][j].avg_logprob + (FOREIGN_MARGIN if foreign[j] else 0.0):
+                    confirmed[k] = candidates[k]
+                elif foreign[j]:
+                    doubted.append(k)
+                    if listed != main:  # the listed language that fits it best
+                        confirmed[k] = listed
+        return confirmed, doubted
 
     # --- decoding ------------------------------------------------------------------
     def _decode(
