@@ -36,6 +36,12 @@ _TRUNCATION_TOLERANCE_S = 0.5
 # let ffprobe estimate it from the bitrate, which says nothing about truncation.
 _MPEG_SYNC_SECOND_BYTES = {0xFB, 0xFA, 0xF3, 0xF2, 0xE3, 0xE2, 0xF1, 0xF9}
 _EXACT_DURATION_FORMATS = ("wav", "flac", "mov", "mp4", "matroska", "webm", "aiff", "w64", "caf")
+# Packets this near a damaged one are part of the same damage (frames found by chance).
+RESYNC_PACKETS = 3
+# A stream whose other packets are this often of one size (give or take a padding byte) has
+# a constant bitrate: its damaged bytes tell how much time they held. (A variable-bitrate
+# stream of mostly silence has most frames of the smallest size: hence so high.)
+CONSTANT_BITRATE_SHARE = 0.99
 
 
 @dataclass
@@ -172,6 +178,71 @@ def _wav_promised_and_present(path: Path) -> tuple[float, float] | None:
                 handle.seek(length + length % 2, os.SEEK_CUR)
 
 
+def _true_times(path: Path, stream: dict, samples: np.ndarray, declared: float | None) -> tuple[np.ndarray, list[str]]:
+    """`samples` with the stretches a damaged stream lost put back as silence, and a
+    warning for each; or, where the stream does not say how much was lost, a warning from
+    which time on the times are uncertain. Empty warnings: nothing found.
+
+    An MP3 stream has no timestamps of its own: it is timed by counting frames, so frames
+    lost to damage move everything after them earlier. Damage shows as packets larger
+    than any legal frame (the demuxer hunting for the next frame across the damaged
+    bytes); at a constant bitrate each byte is a known stretch of time."""
+    if stream.get("codec_name") != "mp3":
+        return samples, []
+    try:
+        packets = ffmpeg.probe(str(path), select_streams="a:0", show_packets=None).get("packets", [])
+    except ffmpeg.Error:
+        return samples, []
+    rows = [(float(p["pts_time"]), float(p["duration_time"]), int(p["size"])) for p in packets
+            if p.get("pts_time") not in (None, "N/A") and p.get("duration_time") not in (None, "N/A") and p.get("size")]
+    if len(rows) < 10:
+        return samples, []
+    sizes = np.array([size for *_, size in rows])
+    typical = float(np.median(sizes))
+    frame = float(np.median([duration for _, duration, _ in rows]))
+    rate = int(stream.get("sample_rate") or 0)
+    if not rate:
+        return samples, []
+    per_frame = round(frame * rate)  # 1152 samples in MPEG-1 layer III, 576 in MPEG-2 and 2.5
+    largest = per_frame / 8 * (320_000 if per_frame == 1152 else 160_000) / rate + 1  # bytes of the largest legal frame
+    damaged = sizes > largest
+    if not damaged.any():
+        return samples, []
+    # The demuxer may find a frame or two inside the damage: one stretch, not several.
+    near = np.convolve(damaged, np.ones(2 * RESYNC_PACKETS + 1), mode="same") > 0
+    damaged = near & (np.cumsum(damaged) > 0) & (np.cumsum(damaged[::-1])[::-1] > 0)
+    first = rows[int(np.argmax(damaged))][0]
+    constant = np.mean(np.abs(sizes[~near] - typical) <= 1) >= CONSTANT_BITRATE_SHARE
+    if not constant:
+        lost = f"; the file should last {_clock(declared)}" if declared else ""
+        return samples, [f"the recording is damaged at {_clock(first)}: times after it may be early{lost}"]
+    warnings, pieces, done = [], [], 0
+    for start, stop in _runs(damaged):
+        at = rows[start][0]
+        taken = sum(d for _, d, _ in rows[start:stop])  # what the decoder put there
+        true = sum(size for *_, size in rows[start:stop]) / typical * frame  # what those bytes held
+        cut, resume = int(at * SAMPLE_RATE), int((at + taken) * SAMPLE_RATE)
+        pieces.append(samples[:, done:cut])
+        begin = sum(p.shape[1] for p in pieces) / SAMPLE_RATE  # in true time: earlier gaps put back
+        pieces.append(np.zeros((samples.shape[0], int(true * SAMPLE_RATE)), dtype=samples.dtype))
+        done = min(resume, samples.shape[1])
+        warnings.append(f"[gap in the recording {_clock(begin)}–{_clock(begin + true)}]: damaged, {true:.1f} s could not be decoded; "
+                        "silence there, the times after it kept true")
+    pieces.append(samples[:, done:])
+    return np.concatenate(pieces, axis=1), warnings
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True in `flags`."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
 def check_source(path: Path) -> None:
     """The recording exists and is a file (messages name the file, never its folders)."""
     if not path.exists():
@@ -198,6 +269,7 @@ def load_audio(path: str | os.PathLike) -> Audio:
     stream = _select_audio_stream(path, info)
     channels = int(stream.get("channels") or 1)
     declared = _declared_duration(info, stream)
+    promised = None
     if "wav" in info.get("format", {}).get("format_name", "").split(","):
         promised = _wav_promised_and_present(path)
         declared = promised[0] if promised else declared
@@ -236,8 +308,12 @@ def load_audio(path: str | os.PathLike) -> Audio:
         )
 
     warnings = []
+    if promised is not None and promised[1] < promised[0]:
+        warnings.append(f"its header promises {promised[0]:.1f} s but the file holds {promised[1]:.1f} s: the end is missing")
     if err and err.strip():
-        warnings.append("ffmpeg reported decoding errors; parts of the recording may be damaged")
+        samples, found = _true_times(path, stream, samples, declared)
+        warnings += found or ["ffmpeg reported decoding errors; parts of the recording may be damaged"]
+        decoded = samples.shape[1] / SAMPLE_RATE
 
     sha256 = file_sha256(path)
     after = path.stat()

@@ -266,4 +266,5 @@ def render_summary(report: QualityReport, transcript: Transcript) -> str:
     """The plain-text summary written as `<stem>.quality.txt`."""
     lines = [f"Quality report: {transcript.recording.source_name}", *headline(report)]
     lines += [f"  {_clock_span(span)}  {span.reason}" for span in report.listen_again]
+    lines += [f"Recording: {warning}" for warning in transcript.warnings]  # damage, lost stretches, what ingest found
     return "\n".join(lines) + "\n"
