@@ -30,6 +30,7 @@ def test_pyannote_with_real_weights_on_the_sample_call(offline_diarizer, sample_
     print(f"\nDER on pyannote sample.wav (no collar): {error:.3f}")
     assert result.method == "pyannote"
     assert len(result.speakers) == 2
+    assert result.count_doubt is None  # two voices well apart
     assert error <= 0.10
     # The offline default is the store-assembled pipeline, with checksummed weights.
     assert {m.role for m in offline_diarizer.models} == {"segmentation", "embedding"}
@@ -127,3 +128,44 @@ def test_campplus_shared_trunk_gives_the_same_embeddings_as_one_at_a_time(store,
     assert torch.allclose(together, alone, atol=1e-5)
     # and the weights matter: different frames of one window give different embeddings
     assert torch.nn.functional.cosine_similarity(together[0], together[1], dim=0) < 0.99
+
+
+# --- how sure the number of speakers is ------------------------------------------------
+def turns_of(shares: dict[str, float]) -> list:
+    from transcribe.diarization import Turn
+
+    turns, start = [], 0.0
+    for speaker, seconds in shares.items():
+        turns.append(Turn(start, start + seconds, speaker))
+        start += seconds
+    return turns
+
+
+def test_two_voices_close_to_being_one_are_a_doubt():
+    from transcribe.pyannote_diarizer import count_doubt
+
+    apart = np.array([[1.0, 0.0], [0.0, 1.0]])  # 1.41 apart
+    near = np.array([[1.0, 0.0], [np.cos(0.75), np.sin(0.75)]])  # 0.73 apart: over 0.7, under 0.7 * 1.15
+    turns = turns_of({"SPEAKER_00": 60.0, "SPEAKER_01": 40.0})
+    assert count_doubt(turns, apart, 0.7, None) is None
+    assert count_doubt(turns, near, 0.7, None).startswith("two of the speakers sound alike (voice distance 0.73")
+    assert count_doubt(turns, np.array([[1.0, 0.0], [np.nan, np.nan]]), 0.7, None).startswith("a speaker's voice could not be measured")
+
+
+def test_one_speaker_found_where_two_voices_were_heard_is_a_doubt():
+    from transcribe.pyannote_diarizer import count_doubt
+
+    chunks = np.zeros((10, 100, 3))
+    chunks[:, :60, 0] = 1.0  # one voice in every chunk
+    assert count_doubt(turns_of({"SPEAKER_00": 100.0}), None, 0.7, chunks) is None
+    chunks[:3, 60:, 1] = 1.0  # a second voice in three chunks of ten
+    assert count_doubt(turns_of({"SPEAKER_00": 100.0}), None, 0.7, chunks) == (
+        "one speaker found, but two voices were heard within 30% of the 10-second stretches")
+
+
+def test_a_speaker_with_almost_no_speech_is_a_doubt():
+    from transcribe.pyannote_diarizer import count_doubt
+
+    apart = np.eye(3)
+    assert count_doubt(turns_of({"SPEAKER_00": 60.0, "SPEAKER_01": 38.0, "SPEAKER_02": 2.0}), apart, 0.7, None) == (
+        "SPEAKER_02 holds 2% of the speech: a brief other voice, or part of another speaker")

@@ -159,6 +159,18 @@ def test_uncertain_roles_are_reported():
     assert "Roles: uncertain (question-heuristic, confidence 0.55)" in render_summary(report, t)
 
 
+def test_an_estimated_speaker_count_is_reported_with_why_it_may_be_wrong():
+    t = transcript([spoken(0.0, "alpha bravo")])
+    doubt = "one speaker found, but two voices were heard within 35% of the 10-second stretches"
+    t.provenance.settings["speaker_count"] = {"found": 1, "estimated": True, "doubt": doubt}
+    report = assessed(t, [Turn(0.0, 1.0, A)])
+    assert f"Speakers: 1, estimated (give --speakers if you know); check the speakers: {doubt}" in render_summary(report, t)
+    t.provenance.settings["speaker_count"] = {"found": 2, "estimated": True, "doubt": None}
+    assert "Speakers: 2, estimated (give --speakers if you know)\n" in render_summary(assessed(t, [Turn(0.0, 1.0, A)]), t)
+    t.provenance.settings["speaker_count"] = {"found": 2, "estimated": False, "doubt": None}  # given, or one per channel
+    assert "Speakers:" not in render_summary(assessed(t, [Turn(0.0, 1.0, A)]), t)
+
+
 def test_summary_gives_the_figures():
     turns = [Turn(0.0, 600.0, A), Turn(600.0, 751.0, B)]
     segments = [spoken(0.0, " ".join(["charlie"] * 100)), spoken(600.0, "delta echo", speaker=B, probability=0.1)]

@@ -47,6 +47,7 @@ class Diarization:
     models: list[ModelInfo] = field(default_factory=list)  # those that made it
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0  # how long it took
+    count_doubt: str | None = None  # why the number of speakers found may be wrong (when not given)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from . import __version__
 from .asr import ASRBackend
@@ -196,6 +196,7 @@ class Pipeline:
             batch_size=self.batch_size,
             precision=self.asr.precision if windows else None,
             diarization_method=diarization.method,
+            speaker_count=_speaker_count(diarization, self.settings),
             windows=len(windows),
             fallback_windows=result.fallback_windows,
             recovered_parts=result.recovered_parts,
@@ -269,6 +270,14 @@ class FileOutcome:
     transcript: Transcript
     rebuilt: list[str] = field(default_factory=list)  # derived files rebuilt from the JSON
     changed: list[str] = field(default_factory=list)  # settings that made it transcribe again
+
+
+def _speaker_count(diarization: Diarization, settings: Settings) -> dict[str, Any]:
+    """How many speakers the transcript has, whether that was given or estimated, and, for
+    an estimate, why it may be wrong (None: no reason found). A split by channel counts
+    the channels that carry speech: nothing is estimated."""
+    given = settings.speakers.exact is not None or diarization.method in ("channels", "none")
+    return {"found": len(diarization.speakers), "estimated": not given, "doubt": None if given else diarization.count_doubt}
 
 
 def transcribe_file(

@@ -35,6 +35,19 @@ OFFLINE_PARAMETERS = {
 }
 
 
+# The number of speakers found is worth checking when two voices are this much (a share of
+# the clustering threshold) further apart than the distance that would merge them, when
+# the segmentation model heard two voices (each over LOCAL_SPEAKER_SHARE of a chunk) in
+# this share of its chunks yet one speaker was found, or when a speaker holds this little
+# of the speech. On the tuning half of bench/corpus.py (BENCHMARKS.md) the two-speaker
+# recordings' voices are 0.85-0.96 apart (threshold 0.7), and the one-speaker ones have two
+# voices in no chunk.
+COUNT_MARGIN = 0.15
+LOCAL_SPEAKER_SHARE = 0.1
+TWO_VOICES_SHARE = 0.2
+SMALL_SPEAKER_SHARE = 0.03
+
+
 def _quiet_imports():
     # pyannote warns at import time about optional backends we do not use.
     with warnings.catch_warnings():
@@ -159,7 +172,11 @@ class PyannoteDiarizer:
         count: SpeakerCount,
         progress: Callable[[float], None] | None = None,
     ) -> Diarization:
+        segmentation = []
+
         def hook(step_name, step_artifact, file=None, total=None, completed=None):
+            if step_name == "segmentation" and step_artifact is not None:
+                segmentation.append(step_artifact.data)
             if progress and total:
                 progress(completed / total)
 
@@ -183,10 +200,54 @@ class PyannoteDiarizer:
             turns = [Turn(s.start, s.end, rename[label]) for s, _, label in annotation.itertracks(yield_label=True)]
             return sorted(turns, key=lambda t: (t.start, t.end))
 
+        regions = as_turns(full)
+        doubt = None
+        if count.exact is None:
+            threshold = getattr(getattr(self.pipeline, "clustering", None), "threshold", None)
+            centroids = getattr(output, "speaker_embeddings", None)
+            doubt = count_doubt(regions, centroids, threshold if isinstance(threshold, float) else None, segmentation[0] if segmentation else None)
         return Diarization(
             turns=as_turns(exclusive),
-            regions=as_turns(full),
+            regions=regions,
             speakers=[Speaker(id=s, label=s) for s in rename.values()],
             method="pyannote",
             models=list(self.models),
+            count_doubt=doubt,
         )
+
+
+def count_doubt(regions: list[Turn], centroids: np.ndarray | None, threshold: float | None, segmentation: np.ndarray | None) -> str | None:
+    """Why the number of speakers found may be wrong, or None.
+
+    * Two speakers sound alike: the distance between their voices (unit-normalised
+      centroid embeddings, the distance the clustering merges by) is within
+      COUNT_MARGIN of the threshold under which it would have made them one.
+    * One speaker found, but the segmentation model heard two voices at once or in turn
+      within many of its 10-second chunks (`segmentation`: chunks, frames, local
+      speakers, activations from 0 to 1).
+    * A speaker holds under SMALL_SPEAKER_SHARE of the speech: a brief third voice, or a
+      piece of another speaker split off."""
+    speech: dict[str, float] = {}
+    for turn in regions:
+        speech[turn.speaker] = speech.get(turn.speaker, 0.0) + turn.end - turn.start
+    total = sum(speech.values())
+    if not total:
+        return None
+    if centroids is not None and threshold is not None and len(centroids) >= 2 and len(centroids) == len(speech):
+        norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+        if not np.all(np.isfinite(norms) & (norms > 0)):
+            return "a speaker's voice could not be measured (too little speech of theirs)"
+        unit = centroids / norms
+        distances = np.linalg.norm(unit[:, None] - unit[None], axis=-1)[np.triu_indices(len(unit), 1)]
+        if distances.min() < threshold * (1 + COUNT_MARGIN):
+            return f"two of the speakers sound alike (voice distance {distances.min():.2f}; under {threshold:.2f} they would be one)"
+    if len(speech) == 1 and segmentation is not None and segmentation.size:
+        active = (segmentation > 0.5).mean(axis=1) >= LOCAL_SPEAKER_SHARE  # (chunks, local speakers)
+        spoken = active.any(axis=1)
+        two = (active.sum(axis=1) >= 2)[spoken].mean() if spoken.any() else 0.0
+        if two >= TWO_VOICES_SHARE:
+            return f"one speaker found, but two voices were heard within {two:.0%} of the 10-second stretches"
+    smallest = min(speech, key=speech.get)
+    if len(speech) >= 2 and speech[smallest] / total < SMALL_SPEAKER_SHARE:
+        return f"{smallest} holds {speech[smallest] / total:.0%} of the speech: a brief other voice, or part of another speaker"
+    return None

@@ -25,6 +25,8 @@ the words' text, so the report can be shared where the transcript cannot.
   - crosses-turn: a segment's words lie more than CROSS_TURN_S inside another
     speaker's turns where their own speaker is not speaking (typically the last words
     of a segment running into the next speaker's turn): words given to the wrong speaker.
+* Speakers (`speakers_estimated`, `speaker_count_doubt`): where diarization estimated how
+  many spoke (no `--speakers`, not one per channel), that number, and why it may be wrong.
 * Listen again: guard spans, runs of low-confidence words, turns of at least
   SILENT_TURN_S with no word of their speaker (and no guard that explains why), the
   speaker checks, and overlapping speech (two voices at once: one may be missing); sorted by time and merged when they overlap or lie closer than
@@ -200,7 +202,10 @@ def assess(transcript: Transcript, unclear_below: float) -> QualityReport:
         + [ListenSpan(a, b, "speech without words or mark") for a, b in unmarked or []]
     )
     role_confidence, role_source = _lowest_role(transcript)
+    count = transcript.provenance.settings.get("speaker_count") or {}
     return QualityReport(
+        speakers_estimated=count.get("found") if count.get("estimated") else None,
+        speaker_count_doubt=count.get("doubt") if count.get("estimated") else None,
         marks={reason: sum(m.reason == reason for m in transcript.marks) for reason in MARK_REASONS},
         unmarked_speech_seconds=None if unmarked is None else round(length(unmarked), 3),
         speech_seconds=round(speech_s, 3),
@@ -251,6 +256,9 @@ def headline(report: QualityReport) -> list[str]:
         + ("" if report.unmarked_speech_seconds is None else f"; unmarked: {report.unmarked_speech_seconds:g} s"),
         f"Speaker checks: {_counted(len(report.speaker_checks), rules)}",
     ]
+    if report.speakers_estimated is not None:
+        lines.append(f"Speakers: {report.speakers_estimated}, estimated (give --speakers if you know)"
+                     + (f"; check the speakers: {report.speaker_count_doubt}" if report.speaker_count_doubt else ""))
     if report.role_confidence is not None and report.role_confidence < ROLE_CONFIDENCE_LOW:
         lines.append(f"Roles: uncertain ({report.role_source}, confidence {report.role_confidence:.2f}): check the labels")
     lines.append(f"Listen again: {len(report.listen_again)} place{'' if len(report.listen_again) == 1 else 's'}")

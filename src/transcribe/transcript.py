@@ -206,6 +206,10 @@ class QualityReport:
     # coverage.UNACCOUNTED_MIN_S: 0 for a transcript as made; None where the transcript
     # does not know its silences (made before schema 4).
     unmarked_speech_seconds: float | None = None
+    # The number of speakers, where diarization estimated it (not given, not one per
+    # channel), and why that number may be wrong (pyannote_diarizer.count_doubt).
+    speakers_estimated: int | None = None
+    speaker_count_doubt: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QualityReport:
