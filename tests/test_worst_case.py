@@ -93,4 +93,6 @@ def test_norwegian_whisper_base_cannot_read_is_marked_for_listening_and_not_loop
 def test_noise_bursts_get_no_invented_words_and_are_marked_inaudible(timed):
     _, transcript = timed["bursts"]
     assert not [w.text for s in transcript.segments for w in s.words]
-    assert transcript.guards and {g.guard for g in transcript.guards} <= {"no-speech", "unreliable"}
+    # Silero VAD hears no speech in them, so nobody spoke; where it would, the guards mark it.
+    heard_none = "no speech was heard, only music, tones, noise or silence" in transcript.warnings
+    assert heard_none or (transcript.guards and {g.guard for g in transcript.guards} <= {"no-speech", "unreliable"})

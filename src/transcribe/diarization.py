@@ -151,7 +151,40 @@ def diarize(
         return result
     if mode == "auto" and energies is not None and channels_are_separate(audio, energies):
         return diarize_by_channel(audio, detector(), energies)
-    return pyannote_factory()(audio.mono(), audio.sample_rate, count, progress)
+    return diarize_speech(audio, count, pyannote_factory, progress)
+
+
+def diarize_speech(
+    audio: Audio, count: SpeakerCount, pyannote_factory: Callable[[], "PyannoteDiarizer"], progress: Callable[[float], None] | None = None,  # noqa: F821
+) -> Diarization:
+    """pyannote on the recording less its long stretches without speech (hold music, tones,
+    silence: voice_activity.py), its turns mapped back to the recording's time. Where
+    nothing is left out the whole recording is diarized; where nothing is left, nobody spoke."""
+    from .voice_activity import kept, long_silences
+
+    mono, rate = audio.mono(), audio.sample_rate
+    skipped = long_silences(mono, rate)
+    spans = kept(audio.duration, skipped)
+    if not skipped:
+        return pyannote_factory()(mono, rate, count, progress)
+    if not spans:
+        return Diarization(turns=[], speakers=[], method="pyannote", warnings=["no speech was heard, only music, tones, noise or silence"])
+    cut = np.concatenate([mono[int(a * rate) : int(b * rate)] for a, b in spans])
+    result = pyannote_factory()(cut, rate, count, progress)
+    starts = np.cumsum([0.0] + [int(b * rate) / rate - int(a * rate) / rate for a, b in spans])
+
+    def back(turns: list[Turn]) -> list[Turn]:
+        """Turns in the cut's time as turns in the recording's, split where a span ends."""
+        out = []
+        for turn in turns:
+            for (a, b), at, until in zip(spans, starts[:-1], starts[1:]):
+                start, end = max(turn.start, at), min(turn.end, until)
+                if end > start:
+                    out.append(Turn(round(a + start - at, 3), round(a + end - at, 3), turn.speaker, turn.channel))
+        return out
+
+    result.turns, result.regions = back(result.turns), back(result.regions)
+    return result
 
 
 # Overlaps shorter than this are turn-taking slop, not two people talking.
