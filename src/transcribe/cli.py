@@ -1,7 +1,8 @@
 """Command line: `transcribe run FILE [--study NAME --pseudonymize --key KEY]`,
 `transcribe pseudonymize JSON --study NAME`, `transcribe review apply REVIEW`,
 `transcribe export JSON|STUDY --formats ...`, `transcribe models list|import`,
-`transcribe voices enroll|list|remove`."""
+`transcribe voices enroll|list|remove`, `transcribe prefect ARGS` (Prefect's own command,
+pointed at this machine's server, telemetry off)."""
 
 from __future__ import annotations
 
@@ -154,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_parser("list", help="list enrolled voices")
     remove = voices.add_parser("remove", help="delete an enrolled voice")
     remove.add_argument("name")
+    prefect = commands.add_parser(
+        "prefect", add_help=False, help="Prefect's own command, pointed at this machine's server with telemetry off",
+        description="Runs `prefect ARGS` with the API address, the server's binding and telemetry off set (prefect_setup.py).",
+    )
+    prefect.add_argument("rest", nargs=argparse.REMAINDER, help="prefect's arguments: server start, worker start --pool transcribe, ...")
     return parser
 
 
@@ -391,13 +397,27 @@ def _voices(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "pseudonymize": _pseudonymize, "review": _review, "export": _export, "models": _models, "voices": _voices}
+def _prefect(rest: list[str]) -> int:
+    """Replace this process with Prefect's command line, given `rest`, in the environment
+    every Prefect process of the README needs (prefect_setup.py)."""
+    from .prefect_setup import prefect_environment
+
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "prefect", *rest], prefect_environment(os.environ, rest))
+    return 0  # not reached: execve does not return
+
+
+COMMANDS = {"run": _run, "pseudonymize": _pseudonymize, "review": _review, "export": _export, "models": _models, "voices": _voices,
+            "prefect": lambda args: _prefect(args.rest)}
 
 
 def main(argv: list[str] | None = None) -> int:
     # What the user must know reaches stderr as the transcript's warnings; the libraries'
     # own warnings (numpy's divide, torch's deprecations) are for their developers.
     warnings.simplefilter("ignore")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["prefect"]:  # everything after it is Prefect's, options first included
+        return _prefect(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
