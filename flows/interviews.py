@@ -32,6 +32,7 @@ from transcribe.loaded_models import LoadedModels
 from transcribe.model_store import ModelStore
 from transcribe.outputs import read_transcript
 from transcribe.pipeline import Pipeline, transcribe_file
+from transcribe.progress_log import ProgressLog
 from transcribe.settings import Channel, DiarizationMode, Settings, Style
 from transcribe.study import HandOff, Study, export_handoff, run_formats
 from transcribe.writers import WRITERS
@@ -137,19 +138,6 @@ def _worth_retrying(task, task_run, state) -> bool:
     return isinstance(error, OSError) and error.errno in (errno.EIO, errno.EAGAIN, errno.ETIMEDOUT, errno.ESTALE)
 
 
-def _progress(name: str):
-    """A hook logging a file's progress per stage in quarters (no text, only stages)."""
-    logger, reported = get_run_logger(), {}
-
-    def hook(stage: str, fraction: float) -> None:
-        quarter = int(min(fraction, 1.0) * 4)
-        if quarter > reported.get(stage, -1):
-            reported[stage] = quarter
-            logger.info(f"{name}: {stage} {quarter * 25}%")
-
-    return hook
-
-
 _TASK = dict(cache_policy=NO_CACHE, persist_result=False, retry_condition_fn=_worth_retrying)
 
 
@@ -159,7 +147,8 @@ def diarize(run: _Run, source: Path) -> Diarization:
     (a task result is never persisted, and this is not one)."""
     audio = load_audio(source)
     run.decoded[source] = audio
-    return run.pipeline.diarize(audio, hook=_progress(source.name))
+    with ProgressLog(source.name, get_run_logger().info) as progress:
+        return run.pipeline.diarize(audio, hook=progress)
 
 
 @task(name="transcribe", retries=2, **_TASK)
@@ -167,9 +156,10 @@ def transcribe_recording(run: _Run, source: Path, diarization: Diarization) -> t
     """Transcribe into the output folder (resuming); returns the status and the transcript's path."""
     pipeline = run.pipeline_for_attempt(task_run.run_count)
     audio = run.decoded.pop(source, None)
-    outcome = transcribe_file(
-        pipeline, source, run.out_dir, run.options.force, formats=run.formats, diarization=diarization, hook=_progress(source.name), audio=audio
-    )
+    with ProgressLog(source.name, get_run_logger().info) as progress:
+        outcome = transcribe_file(
+            pipeline, source, run.out_dir, run.options.force, formats=run.formats, diarization=diarization, hook=progress, audio=audio
+        )
     return outcome.status, outcome.paths["json"]
 
 
