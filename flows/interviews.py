@@ -25,7 +25,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field, PositiveInt
 
 from transcribe.audio import Audio, load_audio
-from transcribe.batch import Planned, ReportRow, Roots, find_recordings, plan, summary
+from transcribe.batch import Planned, ReportRow, Roots, find_recordings, other_settings, plan, summary
 from transcribe.diarization import Diarization, SpeakerCount
 from transcribe.errors import SettingsError, TranscribeError, UnexpectedError
 from transcribe.loaded_models import LoadedModels
@@ -160,6 +160,9 @@ def transcribe_recording(run: _Run, source: Path, diarization: Diarization) -> t
         outcome = transcribe_file(
             pipeline, source, run.out_dir, run.options.force, formats=run.formats, diarization=diarization, hook=progress, audio=audio
         )
+    if outcome.kept is not None:
+        why = f"{', '.join(outcome.changed)} changed" if outcome.changed else "asked to (force)"
+        get_run_logger().info(f"{source.name}: transcribed again, {why}; the transcript it replaced is kept as previous/{outcome.kept.name}")
     return outcome.status, outcome.paths["json"]
 
 
@@ -198,7 +201,11 @@ def _finish(run: _Run, item: Planned, transcribed: Optional[tuple[str, Path]], s
         if handed.is_failed():
             return ReportRow.of(item.source.name, "failed", read_transcript(raw_json), error=_failure(handed))
         more["handed_off_as"] = named.result()
-    return ReportRow.of(item.source.name, status, read_transcript(raw_json), time.perf_counter() - started, **more)
+    transcript = read_transcript(raw_json)
+    if item.differs and transcript is not None and status == "up to date":
+        more["other_settings"] = other_settings(transcript, item.differs)
+        get_run_logger().info(f"{item.source.name}: kept as made on purpose with other settings ({more['other_settings']}); run it from the form to redo it")
+    return ReportRow.of(item.source.name, status, transcript, time.perf_counter() - started, **more)
 
 
 def _work_through(run: _Run, planned: list[Planned]) -> list[ReportRow]:
@@ -317,7 +324,7 @@ def transcribe_batch(
     roots = Roots.from_environment()
     sources = [roots.recording(f) for f in files] if files else find_recordings(roots.recording(folder))
     run = _Run(options, roots)
-    planned = plan(sources, run.out_dir, run.pipeline.settings)
+    planned = plan(sources, run.out_dir, run.pipeline.settings, keep_other_settings=True)
     get_run_logger().info(f"{len(sources)} recordings: {sum(p.status == 'pending' for p in planned)} to transcribe")
     if machines > 1 and sum(p.status == "pending" for p in planned) > 1:
         return _report(_spread(run, planned, machines))

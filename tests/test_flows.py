@@ -129,6 +129,25 @@ def test_any_choice_of_formats_runs_in_the_flow(harness, project, short_calls, s
     assert {p.name for p in folder.iterdir() if p.is_file()} == expected
 
 
+def test_a_scheduled_batch_never_replaces_a_transcript_made_on_purpose_with_other_settings(harness, project, short_calls):
+    """A run from the form with the clean style, then the nightly batch (verbatim): the
+    form's transcript stays as it was, and the report says what it was made with."""
+    from flows.interviews import Options, transcribe_batch, transcribe_one
+
+    shutil.copy(short_calls[0], project / "audio" / "call01.wav")
+    assert transcribe_one("call01.wav", Options(**FAST, style="clean"), return_state=True).is_completed()
+    made = (project / "transcripts" / "call01.json").read_bytes()
+    state = transcribe_batch(options=Options(**FAST), return_state=True)
+    assert state.is_completed(), state.message
+    [row] = _report()
+    assert row["status"] == "up to date" and row["other_settings"] == "style clean" and row["model"] == "tiny.en"
+    assert (project / "transcripts" / "call01.json").read_bytes() == made
+    # asked for from the form with the nightly settings, it is made again, the old one kept
+    assert transcribe_one("call01.wav", Options(**FAST), return_state=True).is_completed()
+    [kept] = (project / "transcripts" / "previous").iterdir()
+    assert kept.read_bytes() == made
+
+
 def test_paths_outside_the_audio_folder_are_refused(harness, project):
     from flows.interviews import Options, transcribe_one
 

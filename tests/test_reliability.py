@@ -21,7 +21,7 @@ from test_outputs import make_transcript, segment
 
 from transcribe.audio import SAMPLE_RATE, Audio
 from transcribe.errors import ModelError, NameClashError, OutputError, TranscriptFileError
-from transcribe.outputs import output_paths, render_derived, write_transcript
+from transcribe.outputs import output_paths, read_transcript, render_derived, write_transcript
 from transcribe.pipeline import transcribe_file
 from transcribe.settings import Settings
 
@@ -314,6 +314,27 @@ def test_a_rerun_with_another_model_transcribes_again_and_says_why(tmp_path, sou
     outcome = transcribe_file(other, source, tmp_path)
     assert outcome.status == "transcribed" and outcome.changed == ["model"] and other.calls == 1
     assert "other words" in outcome.paths["txt"].read_text()
+    # the transcript it replaced is kept beside it, whole
+    assert outcome.kept.parent == tmp_path / "previous" and listing(tmp_path / "previous") == [outcome.kept.name]
+    kept = read_transcript(outcome.kept)
+    assert kept.provenance.settings["model"] == "base" and kept.segments[0].text == "How are you?"
+    forced = transcribe_file(FakePipeline("third words", model="large-v3"), source, tmp_path, force=True)
+    assert forced.kept is not None and forced.kept != outcome.kept and len(listing(tmp_path / "previous")) == 2
+    assert read_transcript(forced.kept).segments[0].text == "other words"
+
+
+def test_a_scheduled_batch_keeps_a_transcript_made_with_other_settings_and_says_which(tmp_path, source):
+    from transcribe.batch import other_settings, plan
+
+    transcribe_file(FakePipeline(model="tiny.en", languages=("en",)), source, tmp_path)
+    nightly = Settings(model="base")
+    [asked] = plan([source], tmp_path, nightly)
+    assert asked.status == "pending"  # a run asked for with these settings redoes it (keeping the old one)
+    [scheduled] = plan([source], tmp_path, nightly, keep_other_settings=True)
+    assert scheduled.status == "done" and scheduled.transcript == tmp_path / "interview.json"
+    assert set(scheduled.differs) == {"model", "languages"}
+    text = other_settings(read_transcript(scheduled.transcript), scheduled.differs)
+    assert "model tiny.en" in text and "languages" in text
 
 
 def test_a_new_pause_length_rewrites_the_text_without_transcribing(tmp_path, source):

@@ -81,12 +81,15 @@ class Planned:
     status: Status
     transcript: Path | None = None  # for "done": the transcript it is done as
     same_as: Path | None = None  # for "duplicate": the recording of this batch with the same content
+    differs: tuple[str, ...] = ()  # for "done": the settings it was made with that are not these
 
 
-def plan(sources: Iterable[Path], out_dir: Path, settings: Settings) -> list[Planned]:
+def plan(sources: Iterable[Path], out_dir: Path, settings: Settings, keep_other_settings: bool = False) -> list[Planned]:
     """What each recording needs. One that cannot be read is pending: transcribing it
-    reports why."""
-    done = _transcripts_by_content(out_dir, settings)
+    reports why. With `keep_other_settings` (a scheduled batch) a transcript made with
+    other settings is done as it is: someone made it on purpose, and only a run asked for
+    replaces it (keeping it beside the new one)."""
+    done = _transcripts_by_content(out_dir, settings, keep_other_settings)
     first_of: dict[str, Path] = {}
     planned = []
     for source in sources:
@@ -98,23 +101,29 @@ def plan(sources: Iterable[Path], out_dir: Path, settings: Settings) -> list[Pla
         if sha256 in first_of:
             planned.append(Planned(source, "duplicate", same_as=first_of[sha256]))
         elif sha256 in done:
-            planned.append(Planned(source, "done", transcript=done[sha256]))
+            planned.append(Planned(source, "done", transcript=done[sha256][0], differs=done[sha256][1]))
         else:
             planned.append(Planned(source, "pending"))
         first_of.setdefault(sha256, source)
     return planned
 
 
-def _transcripts_by_content(out_dir: Path, settings: Settings) -> dict[str, Path]:
-    """The transcripts in `out_dir` made with `settings`, by their recording's SHA-256."""
-    found = {}
+def _transcripts_by_content(out_dir: Path, settings: Settings, any_settings: bool) -> dict[str, tuple[Path, tuple[str, ...]]]:
+    """The transcripts in `out_dir` made with `settings` (or, `any_settings`, with any:
+    those with these settings first), by their recording's SHA-256, each with the
+    settings it was made with that differ."""
+    found: dict[str, tuple[Path, tuple[str, ...]]] = {}
     for path in sorted(out_dir.glob("*.json")) if out_dir.is_dir() else []:
         try:
             transcript = read_transcript(path)
         except TranscribeError:
             continue  # transcribing that recording reports it
-        if transcript is not None and not changed_settings(transcript.provenance.settings, settings)[0]:
-            found.setdefault(transcript.recording.sha256, path)
+        if transcript is None:
+            continue
+        differs = tuple(changed_settings(transcript.provenance.settings, settings)[0])
+        sha256 = transcript.recording.sha256
+        if (not differs or any_settings) and (sha256 not in found or (found[sha256][1] and not differs)):
+            found[sha256] = (path, differs)
     return found
 
 
@@ -131,6 +140,8 @@ class ReportRow:
     warnings: str = ""
     handed_off_as: str = ""
     error: str = ""  # why it failed
+    model: str = ""  # the Whisper model its transcript was made with
+    other_settings: str = ""  # the settings its transcript was made with that are not the batch's
 
     @classmethod
     def of(cls, file: str, status: str, transcript: Transcript | None, seconds: float | None = None, **more) -> ReportRow:
@@ -145,8 +156,15 @@ class ReportRow:
             speakers=len(transcript.speakers),
             seconds=None if seconds is None else round(seconds, 1),
             warnings="; ".join(transcript.warnings),
+            model=str(transcript.provenance.settings.get("model", "")),
             **more,
         )
+
+
+def other_settings(transcript: Transcript, differs: Iterable[str]) -> str:
+    """`model tiny.en, languages ['en']`: what the transcript was made with, where it
+    differs from a batch's settings."""
+    return ", ".join(f"{name} {transcript.provenance.settings.get(name)}" for name in differs)
 
 
 def summary(rows: list[ReportRow]) -> str:

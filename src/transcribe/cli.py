@@ -250,8 +250,10 @@ def _run(args: argparse.Namespace) -> int:
         rebuilt = f"; rebuilt {', '.join(outcome.rebuilt)} from it" if outcome.rebuilt else ""
         print(f"{args.file.name}: already transcribed in {outcome.paths['json'].name} in {folder}{rebuilt} (use --force to redo)")
     else:
-        if outcome.changed:
-            print(f"{args.file.name}: transcribed again: {', '.join(outcome.changed)} changed since the last transcript", file=sys.stderr)
+        if outcome.kept is not None:
+            why = f"{', '.join(outcome.changed)} changed since the last transcript" if outcome.changed else "--force"
+            print(f"{args.file.name}: transcribed again ({why}); the transcript it replaced is kept as "
+                  f"{outcome.kept.parent.name}/{outcome.kept.name}", file=sys.stderr)
         print(
             f"{args.file.name}: {len(transcript.segments)} segments, {len(transcript.speakers)} speakers, "
             f"language {transcript.language or '-'} -> {', '.join(path.name for path in outcome.paths.values())} in {folder}"

@@ -7,6 +7,8 @@ The CLI and the Prefect flows both call `Pipeline.transcribe` (models load once 
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -270,6 +272,13 @@ class FileOutcome:
     transcript: Transcript
     rebuilt: list[str] = field(default_factory=list)  # derived files rebuilt from the JSON
     changed: list[str] = field(default_factory=list)  # settings that made it transcribe again
+    kept: Path | None = None  # where the transcript it replaced is kept (PREVIOUS_FOLDER)
+
+
+# Where a transcript that is replaced (other settings, or --force) is kept, beside the
+# new one: <out>/previous/<name>.<when it was made>.json. Its other formats can be
+# written again from it (`transcribe export`).
+PREVIOUS_FOLDER = "previous"
 
 
 def _speaker_count(diarization: Diarization, settings: Settings) -> dict[str, Any]:
@@ -278,6 +287,30 @@ def _speaker_count(diarization: Diarization, settings: Settings) -> dict[str, An
     the channels that carry speech: nothing is estimated."""
     given = settings.speakers.exact is not None or diarization.method in ("channels", "none")
     return {"found": len(diarization.speakers), "estimated": not given, "doubt": None if given else diarization.count_doubt}
+
+
+def _read_replaceable(path: Path) -> Transcript | None:
+    """The transcript at `path` for a forced run: one that cannot be read is replaced too
+    (and kept)."""
+    try:
+        return read_transcript(path)
+    except TranscribeError:
+        return None
+
+
+def _keep_previous(path: Path) -> Path:
+    """Keep the transcript at `path`, about to be replaced, in PREVIOUS_FOLDER beside it,
+    named after when it was written; its path."""
+    made = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime("%Y%m%dT%H%M%S")
+    folder = path.parent / PREVIOUS_FOLDER
+    folder.mkdir(exist_ok=True)
+    kept = folder / f"{path.stem}.{made}.json"
+    number = 1
+    while kept.exists() and kept.read_bytes() != path.read_bytes():
+        number += 1
+        kept = folder / f"{path.stem}.{made}-{number}.json"
+    shutil.copy2(path, kept)
+    return kept
 
 
 def transcribe_file(
@@ -299,7 +332,8 @@ def transcribe_file(
     `force`, its derived files (the `formats` asked for now) written where missing or
     stale, and rewritten where only a rendering setting (the pause length) changed; one
     made with settings that change what it says (model, languages, style, ...) is made
-    again (`FileOutcome.changed` names them). A transcript of a *different* recording under the same name,
+    again (`FileOutcome.changed` names them), and the one it replaces (then, and with
+    `force`) is kept in PREVIOUS_FOLDER (`FileOutcome.kept`). A transcript of a *different* recording under the same name,
     or one that cannot be read, is never silently replaced. Runs of the same recording
     into the same folder take turns (`on_wait` is called if this one has to wait), so the
     second finds the first one's transcript and does not redo it. `diarization` and
@@ -313,9 +347,9 @@ def transcribe_file(
         paths = output_paths(out_dir, source, formats)
         with recording_lock(lock_path(out_dir, source.stem), on_wait):
             remove_leftovers(paths)
-            existing = None if force else read_transcript(paths["json"])
+            existing = _read_replaceable(paths["json"]) if force else read_transcript(paths["json"])
             changed: list[str] = []
-            if existing is not None:
+            if existing is not None and not force:
                 if existing.recording.sha256 != file_sha256(source):
                     raise NameClashError(
                         f"{paths['json'].name} holds the transcript of a different recording named like "
@@ -332,8 +366,16 @@ def transcribe_file(
                 audio = load_audio(source)
             folder.require_space(audio.duration)
             transcript = pipeline.transcribe(audio, diarization, hook)
-            write_transcript(transcript, paths)
-            return FileOutcome("transcribed", paths, transcript, changed=changed)
+            kept = _keep_previous(paths["json"]) if paths["json"].exists() else None
+            try:
+                write_transcript(transcript, paths)
+            except BaseException:
+                if kept is not None:  # the transcript it was to replace is still in place
+                    kept.unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        kept.parent.rmdir()  # only if nothing else was kept there
+                raise
+            return FileOutcome("transcribed", paths, transcript, changed=changed, kept=kept)
     except BaseException:
         folder.remove_if_unused()
         raise
