@@ -33,8 +33,9 @@ from transcribe.model_store import ModelStore
 from transcribe.outputs import read_transcript
 from transcribe.pipeline import Pipeline, transcribe_file
 from transcribe.progress_log import ProgressLog
-from transcribe.settings import Channel, DiarizationMode, Settings, Style
+from transcribe.settings import DiarizationMode, Settings, Style
 from transcribe.study import HandOff, Study, export_handoff, run_formats
+from transcribe.whisper_models import installed_whisper_models
 from transcribe.writers import WRITERS
 
 Format = Literal[tuple(name for name in WRITERS if name != "json")]
@@ -47,42 +48,55 @@ MODELS = LoadedModels()
 SHARE_DEPLOYMENT = "share"
 
 
-class Options(BaseModel):
-    """How to transcribe: the choices of `transcribe run`, as the Prefect UI's form."""
+# The form's choices, read when the deployment is made (`prefect deploy` imports this module):
+# the Whisper models installed here (`transcribe models list`), and the languages a study
+# of English and Norwegian picks from. Free text stays possible (`other_model`, `languages`).
+MODEL_CHOICES = ["auto", *installed_whisper_models(ModelStore())]
+LANGUAGE_CHOICES = ["auto", "en", "no", "nn"]
+ROLE_CHOICES = Literal["", "interviewer", "participant"]
 
-    study: Optional[str] = Field(None, description="the study: transcripts go to transcripts/STUDY/restricted/raw (owner-only)")
-    languages: list[str] = Field(["en", "no"], description="languages the study allows; detection picks among these")
-    language: str = Field("auto", description="the interview's language, or auto")
-    speakers: Optional[PositiveInt] = Field(None, description="exact number of speakers, if known")
-    min_speakers: Optional[PositiveInt] = None
-    max_speakers: Optional[PositiveInt] = None
-    model: str = Field("auto", description="Whisper model: base, large-v3, turbo, nb-whisper-large, an imported name")
-    style: Style = Field("verbatim", description="verbatim keeps fillers, pauses and unclear passages; clean gives the words alone")
-    diarization: DiarizationMode = "auto"
-    roles: list[str] = Field(["interviewer", "participant"], description="speaker roles, the one who asks first; empty keeps SPEAKER_00")
-    channel_map: dict[Channel, str] = Field({}, description="roles of a stereo call's channels, e.g. left: interviewer")
-    terms: list[str] = Field([], description="names and terms of the study to bias recognition toward")
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    batch_size: Optional[PositiveInt] = Field(None, description="30 s windows decoded together (default 16 on a GPU, 4 on a CPU)")
-    pseudonymize: bool = Field(False, description="with a study: replace names and identifiers, and hand off to coding")
-    key: Optional[str] = Field(None, description="the study key (YAML), a path in the transcripts or audio folder")
-    formats: Optional[list[Format]] = Field(None, description="files to write (default: txt, quality; the hand-off formats when pseudonymizing)")
-    force: bool = Field(False, description="transcribe again even where a transcript is up to date")
-    allow_download: bool = Field(False, description="let this run fetch missing models (uses the worker's HF_TOKEN)")
+
+class Options(BaseModel):
+    """How to transcribe: the choices of `transcribe run`, as the Prefect UI's form (every
+    field a plain value: 0 or empty means "not given")."""
+
+    study: str = Field("", description="The study (a short name): its transcripts go to transcripts/STUDY/restricted/raw, owner-only. Empty: no study.")
+    languages: list[str] = Field(["en", "no"], description="The languages the study allows (en, no, nn, ...): detection picks among these.")
+    language: str = Field("auto", description="The interview's language; auto detects it among the study's languages.",
+                          json_schema_extra={"enum": LANGUAGE_CHOICES})
+    speakers: int = Field(0, ge=0, description="How many people speak, if you know (an interviewer and one participant: 2). 0: unknown, estimated.")
+    min_speakers: int = Field(0, ge=0, description="At least this many speakers, where the exact number is unknown. 0: no lower bound.")
+    max_speakers: int = Field(0, ge=0, description="At most this many speakers, where the exact number is unknown. 0: no upper bound.")
+    model: str = Field("auto", description="The Whisper model (installed here when deployed); auto: large-v3 on a GPU, base on a CPU.",
+                       json_schema_extra={"enum": MODEL_CHOICES})
+    other_model: str = Field("", description="Another model's name (imported, or from the internet with Allow Download): used instead of Model.")
+    style: Style = Field("verbatim", description="verbatim keeps fillers, pauses and unclear passages; clean gives the words alone.")
+    diarization: DiarizationMode = Field("auto", description="Who spoke when: auto splits a stereo call by channel, else pyannote; none: one speaker.")
+    roles: list[str] = Field(["interviewer", "participant"], description="Speaker roles, the one who asks first; empty keeps SPEAKER_00.")
+    left_channel: ROLE_CHOICES = Field("", description="A stereo call's left channel: whose voice it carries (empty: decided from what is said).")
+    right_channel: ROLE_CHOICES = Field("", description="A stereo call's right channel: whose voice it carries (empty: decided from what is said).")
+    terms: list[str] = Field([], description="Names and terms of the study to bias recognition toward.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to run: auto uses the worker's GPU if it has one.")
+    batch_size: int = Field(0, ge=0, description="30 s windows decoded together. 0: 16 on a GPU, 4 on a CPU.")
+    pseudonymize: bool = Field(False, description="With a study: replace names and identifiers, and hand off to coding.")
+    key: str = Field("", description="The study key (YAML): a path in the transcripts or audio folder. Empty: the study's copy, if any.")
+    formats: list[Format] = Field([], description="Files to write. Empty: txt and quality; the hand-off formats when pseudonymizing.")
+    force: bool = Field(False, description="Transcribe again even where a transcript exists (the old one is kept in previous/).")
+    allow_download: bool = Field(False, description="Let this run fetch missing models (uses the worker's HF_TOKEN).")
 
     def settings(self) -> Settings:
         return Settings(
-            model=self.model,
+            model=self.other_model.strip() or self.model,
             language=self.language,
             languages=tuple(self.languages),
             device=self.device,
             diarization=self.diarization,
-            speakers=SpeakerCount(self.speakers, self.min_speakers, self.max_speakers),
-            batch_size=self.batch_size,
+            speakers=SpeakerCount(self.speakers or None, self.min_speakers or None, self.max_speakers or None),
+            batch_size=self.batch_size or None,
             style=self.style,
             terms=tuple(self.terms),
             roles=tuple(self.roles),
-            channel_map=self.channel_map,
+            channel_map={side: role for side, role in (("left", self.left_channel), ("right", self.right_channel)) if role},
         )
 
 
@@ -100,7 +114,7 @@ class _Run:
         if self.study is not None:
             self.study.prepare()
         self.out_dir = self.study.raw if self.study is not None else roots.transcripts
-        self.formats, handoff_formats = run_formats(options.formats, options.pseudonymize)
+        self.formats, handoff_formats = run_formats(options.formats or None, options.pseudonymize)
         self.decoded: dict[Path, Audio] = {}  # recordings diarized, waiting for transcription
         self.hand_off = None
         if options.pseudonymize:
@@ -298,7 +312,7 @@ def transcribe_one(recording: str, options: Options = Options()) -> State:
     a study and pseudonymize on).
 
     Args:
-        recording: the recording, a path inside the audio folder (e.g. int-014.m4a)
+        recording: the recording: a path inside the audio folder, as int-014.m4a or audio/int-014.m4a
         options: how to transcribe
     """
     roots = Roots.from_environment()
@@ -309,7 +323,7 @@ def transcribe_one(recording: str, options: Options = Options()) -> State:
 
 @flow(name="transcribe-batch", persist_result=False, log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
 def transcribe_batch(
-    folder: str = ".", options: Options = Options(), machines: PositiveInt = 1, files: Optional[list[str]] = None
+    folder: str = ".", options: Options = Options(), machines: PositiveInt = 1, files: list[str] = []
 ) -> State:
     """Transcribe every recording in the folder not yet transcribed with these settings
     (by content, not name); one bad recording never stops the others, and a rerun after a

@@ -7,7 +7,7 @@ import pytest
 
 from transcribe.audio import file_sha256
 from transcribe.batch import ReportRow, Roots, find_recordings, plan, summary
-from transcribe.errors import SettingsError
+from transcribe.errors import FileMissingError, SettingsError
 from transcribe.outputs import output_paths, write_transcript
 from transcribe.settings import Settings
 from transcribe.transcript import Provenance, Recording, Transcript
@@ -21,6 +21,9 @@ def roots(tmp_path) -> Roots:
 
 
 def test_paths_stay_inside_their_folders(roots, tmp_path):
+    (roots.audio / "study1").mkdir(parents=True, exist_ok=True)
+    for name in ("study1/call.wav", "x.wav"):
+        (roots.audio / name).write_bytes(b"RIFF")
     assert roots.recording("study1/call.wav") == roots.audio / "study1" / "call.wav"
     assert roots.recording(str(roots.audio / "x.wav")) == roots.audio / "x.wav"
     for outside in ("../secret.wav", "/etc/passwd", "study1/../../transcripts/a.json"):
@@ -32,6 +35,19 @@ def test_paths_stay_inside_their_folders(roots, tmp_path):
     assert roots.key_file("keys/study.yaml") == roots.transcripts / "keys" / "study.yaml"
     with pytest.raises(SettingsError, match="outside the audio or the transcripts folder"):
         roots.key_file("../key.yaml")
+
+
+def test_a_recording_is_found_with_the_audio_folder_in_front_or_the_closest_names_are_given(roots):
+    (roots.audio / "study1").mkdir(parents=True, exist_ok=True)
+    for name in ("example-call.wav", "study1/int-014.m4a", "study1/int-015.m4a"):
+        (roots.audio / name).write_bytes(b"RIFF")
+    assert roots.recording(f"{roots.audio.name}/example-call.wav") == roots.audio / "example-call.wav"  # as README writes it
+    assert roots.recording(" study1/int-014.m4a ") == roots.audio / "study1" / "int-014.m4a"
+    with pytest.raises(FileMissingError) as error:
+        roots.recording("study1/int-14.m4a")
+    assert str(error.value) == (f"study1/int-14.m4a is not in the audio folder ({roots.audio}); "
+                                "the closest: study1/int-014.m4a, study1/int-015.m4a")
+    assert error.value.exit_code == 3
 
 
 def test_roots_come_from_the_environment_or_the_project(tmp_path, monkeypatch):

@@ -114,7 +114,7 @@ def test_a_batch_finishes_the_good_recordings_reports_the_bad_and_reruns_do_noth
 
 @pytest.mark.parametrize("study, formats, expected", [
     (None, ["srt", "docx"], {"call01.json", "call01.srt", "call01.docx"}),
-    (None, [], {"call01.json"}),
+    (None, [], {"call01.json", "call01.txt", "call01.quality.txt"}),  # empty: the default
     ("calls", ["vtt", "qdpx"], {"call01.json", "call01.vtt", "calls.qdpx"}),
 ])
 def test_any_choice_of_formats_runs_in_the_flow(harness, project, short_calls, study, formats, expected):

@@ -6,8 +6,10 @@ every Python process they start records each attempt)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +22,7 @@ from test_prefect_deployment import _free_port, _project, _stop
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 TRANSCRIBE = str(Path(sys.executable).parent / "transcribe")
+CHROMIUM = Path("/usr/bin/chromium")
 
 # Loaded by every Python process started with this folder on PYTHONPATH: records (and
 # blocks) any name lookup or connection that is not to this machine.
@@ -70,8 +73,56 @@ def test_the_environment_points_at_this_machine_and_keeps_what_the_lab_set():
     assert prefect_environment({"https_proxy": "http://proxy.lab:3128"}, ["server", "start"]).get("HTTPS_PROXY") is None
 
 
+def wait_for(api: str, run_id: str, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = httpx.get(f"{api}/flow_runs/{run_id}").json()
+        if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            return run
+        time.sleep(2)
+    pytest.fail(f"flow run {run_id} not finished after {timeout} s")
+
+
+def run_from_the_form(api: str, project: Path, artifacts: Path) -> None:
+    """Open the on-demand deployment's Custom run form in Chromium, fill it in as a
+    researcher would (the recording as README writes it, a model, two speakers), save
+    screenshots, submit, and wait for the run."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (setup.sh installs it)")
+    deployment = httpx.get(f"{api}/deployments/name/transcribe-file/on-demand").json()
+    ui = api.removesuffix("/api")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(f"{ui}/deployments/deployment/{deployment['id']}/run", wait_until="networkidle")
+
+        def field(label: str):
+            title = page.locator("span.schema-form-property__label", has_text=re.compile(rf"^{re.escape(label)}( \(Optional\))?$"))
+            return page.locator("div.schema-form-property").filter(has=title).last.locator("fieldset").first
+
+        page.screenshot(path=str(artifacts / "form-empty.png"), full_page=True)
+        field("recording").locator("textarea").fill("audio/call.wav")
+        field("Other Model").locator("textarea").fill("tiny.en")
+        field("Speakers").locator("input").fill("2")
+        page.screenshot(path=str(artifacts / "form-filled.png"), full_page=True)
+        before = {r["id"] for r in httpx.post(f"{api}/flow_runs/filter", json={}).json()}
+        page.get_by_role("button", name="Submit").click()
+        deadline = time.monotonic() + 30
+        while not (new := [r for r in httpx.post(f"{api}/flow_runs/filter", json={}).json() if r["id"] not in before]):
+            assert time.monotonic() < deadline, "submitting the form made no flow run"
+            time.sleep(1)
+        browser.close()
+    [run] = new
+    assert run["parameters"]["recording"] == "audio/call.wav"
+    assert run["parameters"]["options"]["other_model"] == "tiny.en" and run["parameters"]["options"]["speakers"] == 2
+    finished = wait_for(api, run["id"], 600)
+    assert finished["state_type"] == "COMPLETED", finished["state"]
+
+
 @pytest.mark.slow
-def test_readme_prefect_commands_reach_one_local_server_and_nothing_beyond_it(tmp_path):
+def test_readme_prefect_commands_reach_one_local_server_and_nothing_beyond_it(tmp_path, sample_wav, model_home):
     commands = readme_commands()
     assert [c[:4] for c in commands] == [
         [".venv/bin/transcribe", "prefect", "server", "start"],
@@ -86,11 +137,14 @@ def test_readme_prefect_commands_reach_one_local_server_and_nothing_beyond_it(tm
     attempts.touch()
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DO_NOT_TRACK", "HF_", "PYANNOTE_"))}
+    artifacts = Path(os.environ.get("TRANSCRIBE_TEST_ARTIFACTS", tmp_path / "artifacts"))
+    artifacts.mkdir(parents=True, exist_ok=True)
     env.update(
         PREFECT_HOME=str(tmp_path / "prefect-home"),
         PREFECT_SERVER_API_PORT=str(port),  # a free port instead of 4200; the rest is the README's
         PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}",
-        PREFECT_UI_ENABLED="false",
+        TRANSCRIBE_HOME=str(model_home),
+        PREFECT_WORKER_QUERY_SECONDS="2",
         PYTHONPATH=str(guard),
         NETWORK_ATTEMPTS=str(attempts),
     )
@@ -130,7 +184,17 @@ def test_readme_prefect_commands_reach_one_local_server_and_nothing_beyond_it(tm
             assert worker.poll() is None, logs["worker"].read_text()[-3000:]
             time.sleep(1)
         assert re.search(r"worker .* started", logs["worker"].read_text(), re.IGNORECASE), logs["worker"].read_text()[-3000:]
-        time.sleep(5)  # a few polls of the work pool
+        shutil.copy(sample_wav, project / "audio" / "call.wav")
+        run_from_the_form(api, project, artifacts)
+        transcript = project / "transcripts" / "call.json"
+        made = transcript.read_bytes()
+        assert json.loads(made)["provenance"]["settings"]["model"] == "tiny.en"
+        # a quick run of the nightly deployment, with its own (default) settings
+        nightly = httpx.get(f"{api}/deployments/name/transcribe-batch/nightly").json()
+        run = httpx.post(f"{api}/deployments/{nightly['id']}/create_flow_run", json={}).json()
+        assert wait_for(api, run["id"], 600)["state_type"] == "COMPLETED", logs["worker"].read_text()[-3000:]
+        assert transcript.read_bytes() == made  # the form's choice stands
+        assert not (project / "transcripts" / "previous").exists()
         assert worker.poll() is None
     finally:
         for process in reversed(processes):

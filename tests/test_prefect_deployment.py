@@ -295,7 +295,7 @@ def test_on_demand_run_keeps_the_call_out_of_prefect(prefect, tmp_path, sample_w
         logged = db.execute("SELECT count(*) FROM log WHERE flow_run_id = ?", (run["id"],)).fetchone()[0]
     assert len(stored) == 1 and "log" in tables and logged > 0  # the run's logs did reach the database
     [stored_row] = _table(json.loads(stored[0][0]))
-    assert set(stored_row) == {"file", "status", "duration", "language", "speakers", "seconds", "warnings", "handed_off_as", "error"}
+    assert set(stored_row) == {"file", "status", "duration", "language", "speakers", "seconds", "warnings", "handed_off_as", "error", "model", "other_settings"}
 
     places = _searchable(prefect)
     assert {"prefect.db", "server.log", "worker.log"} <= set(places)

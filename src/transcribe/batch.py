@@ -9,6 +9,7 @@ duration, language, speakers, status, timing, warnings), never a word of a trans
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from .audio import file_sha256
-from .errors import SettingsError, TranscribeError
+from .errors import FileMissingError, SettingsError, TranscribeError
 from .outputs import read_transcript
 from .pipeline import changed_settings
 from .settings import Settings
@@ -46,7 +47,20 @@ class Roots:
         )
 
     def recording(self, path: str) -> Path:
-        return _inside(path, self.audio, "the audio folder")
+        """A recording (or folder) given as a path inside the audio folder; the folder's own
+        name in front is taken too (`audio/int-014.m4a`, as README writes it). A name that
+        is not there is an error naming the folder searched and the closest names in it."""
+        path = path.strip()
+        found = _inside(path, self.audio, "the audio folder")
+        prefix = f"{self.audio.name}/"
+        if not found.exists() and path.startswith(prefix):
+            found = _inside(path[len(prefix):], self.audio, "the audio folder")
+        if not found.exists():
+            names = [str(p.relative_to(self.audio)) for p in find_recordings(self.audio)] if self.audio.is_dir() else []
+            closest = difflib.get_close_matches(path.removeprefix(prefix), names, n=3, cutoff=0.5)
+            hint = f"; the closest: {', '.join(closest)}" if closest else ("" if names else "; it holds no recordings")
+            raise FileMissingError(f"{path} is not in the audio folder ({self.audio}){hint}")
+        return found
 
     def key_file(self, path: str) -> Path:
         """A study key: in the audio folder or the transcripts folder."""

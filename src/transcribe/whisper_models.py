@@ -27,6 +27,14 @@ def _official_cache_file(name: str) -> Path:
     return whisper_cache_dir() / os.path.basename(whisper._MODELS[name])
 
 
+def installed_whisper_models(store: ModelStore) -> list[str]:
+    """The Whisper models a run can use without a download: imported into `store`, then
+    openai-whisper's own downloads in its cache, each name once."""
+    imported = [m.name for m in store.list() if m.kind == "whisper"]
+    cached = [name for name in whisper.available_models() if _official_cache_file(name).is_file()]
+    return list(dict.fromkeys(imported + cached))
+
+
 def _official_sha256(name: str) -> str:
     return whisper._MODELS[name].split("/")[-2]
 
