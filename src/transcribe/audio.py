@@ -15,6 +15,7 @@ from pathlib import Path
 import ffmpeg
 import numpy as np
 
+from .conventions import clock
 from .errors import (
     CorruptAudioError,
     EmptyFileError,
@@ -214,8 +215,8 @@ def _true_times(path: Path, stream: dict, samples: np.ndarray, declared: float |
     first = rows[int(np.argmax(damaged))][0]
     constant = np.mean(np.abs(sizes[~near] - typical) <= 1) >= CONSTANT_BITRATE_SHARE
     if not constant:
-        lost = f"; the file should last {_clock(declared)}" if declared else ""
-        return samples, [f"the recording is damaged at {_clock(first)}: times after it may be early{lost}"]
+        lost = f"; the file should last {clock(declared)}" if declared else ""
+        return samples, [f"the recording is damaged at {clock(first)}: times after it may be early{lost}"]
     warnings, pieces, done = [], [], 0
     for start, stop in _runs(damaged):
         at = rows[start][0]
@@ -226,7 +227,7 @@ def _true_times(path: Path, stream: dict, samples: np.ndarray, declared: float |
         begin = sum(p.shape[1] for p in pieces) / SAMPLE_RATE  # in true time: earlier gaps put back
         pieces.append(np.zeros((samples.shape[0], int(true * SAMPLE_RATE)), dtype=samples.dtype))
         done = min(resume, samples.shape[1])
-        warnings.append(f"[gap in the recording {_clock(begin)}–{_clock(begin + true)}]: damaged, {true:.1f} s could not be decoded; "
+        warnings.append(f"[gap in the recording {clock(begin)}–{clock(begin + true)}]: damaged, {true:.1f} s could not be decoded; "
                         "silence there, the times after it kept true")
     pieces.append(samples[:, done:])
     return np.concatenate(pieces, axis=1), warnings
@@ -236,11 +237,6 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of each run of True in `flags`."""
     edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def check_source(path: Path) -> None:

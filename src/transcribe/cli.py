@@ -155,11 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_parser("list", help="list enrolled voices")
     remove = voices.add_parser("remove", help="delete an enrolled voice")
     remove.add_argument("name")
-    prefect = commands.add_parser(
-        "prefect", add_help=False, help="Prefect's own command, pointed at this machine's server with telemetry off",
-        description="Runs `prefect ARGS` with the API address, the server's binding and telemetry off set (prefect_setup.py).",
-    )
-    prefect.add_argument("rest", nargs=argparse.REMAINDER, help="prefect's arguments: server start, worker start --pool transcribe, ...")
+    # Listed for --help only: main() hands `prefect ARGS` to Prefect before parsing (argparse
+    # cannot pass on arguments that start with "-", such as `--no-prompt deploy`).
+    commands.add_parser("prefect", help="Prefect's own command (prefect ARGS), pointed at this machine's server with telemetry off")
     return parser
 
 
@@ -409,8 +407,7 @@ def _prefect(rest: list[str]) -> int:
     return 0  # not reached: execve does not return
 
 
-COMMANDS = {"run": _run, "pseudonymize": _pseudonymize, "review": _review, "export": _export, "models": _models, "voices": _voices,
-            "prefect": lambda args: _prefect(args.rest)}
+COMMANDS = {"run": _run, "pseudonymize": _pseudonymize, "review": _review, "export": _export, "models": _models, "voices": _voices}
 
 
 def main(argv: list[str] | None = None) -> int:

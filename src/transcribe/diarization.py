@@ -160,11 +160,12 @@ def diarize_speech(
     """pyannote on the recording less its long stretches without speech (hold music, tones,
     silence: voice_activity.py), its turns mapped back to the recording's time. Where
     nothing is left out the whole recording is diarized; where nothing is left, nobody spoke."""
-    from .voice_activity import kept, long_silences
+    from .intervals import subtract
+    from .voice_activity import long_silences
 
     mono, rate = audio.mono(), audio.sample_rate
     skipped = long_silences(mono, rate)
-    spans = kept(audio.duration, skipped)
+    spans = subtract([(0.0, audio.duration)], skipped)
     if not skipped:
         return pyannote_factory()(mono, rate, count, progress)
     if not spans:

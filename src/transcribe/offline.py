@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # Variables that disable telemetry and analytics; always set.
-_TELEMETRY_OFF = {
+TELEMETRY_OFF = {
     "PYANNOTE_METRICS_ENABLED": "false",
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "DO_NOT_TRACK": "1",
@@ -33,7 +33,7 @@ _hub_lock = threading.Lock()
 
 def enforce_offline() -> None:
     """Switch telemetry off and keep the hub offline (unless the environment says otherwise)."""
-    for key, value in _TELEMETRY_OFF.items():
+    for key, value in TELEMETRY_OFF.items():
         os.environ[key] = value
     for key, value in _HUB_OFFLINE.items():
         os.environ.setdefault(key, value)

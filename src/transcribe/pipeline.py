@@ -289,15 +289,6 @@ def _speaker_count(diarization: Diarization, settings: Settings) -> dict[str, An
     return {"found": len(diarization.speakers), "estimated": not given, "doubt": None if given else diarization.count_doubt}
 
 
-def _read_replaceable(path: Path) -> Transcript | None:
-    """The transcript at `path` for a forced run: one that cannot be read is replaced too
-    (and kept)."""
-    try:
-        return read_transcript(path)
-    except TranscribeError:
-        return None
-
-
 def _keep_previous(path: Path) -> Path:
     """Keep the transcript at `path`, about to be replaced, in PREVIOUS_FOLDER beside it,
     named after when it was written; its path."""
@@ -305,8 +296,8 @@ def _keep_previous(path: Path) -> Path:
     folder = path.parent / PREVIOUS_FOLDER
     folder.mkdir(exist_ok=True)
     kept = folder / f"{path.stem}.{made}.json"
-    number = 1
-    while kept.exists() and kept.read_bytes() != path.read_bytes():
+    content, number = path.read_bytes(), 1
+    while kept.exists() and kept.read_bytes() != content:
         number += 1
         kept = folder / f"{path.stem}.{made}-{number}.json"
     shutil.copy2(path, kept)
@@ -347,9 +338,9 @@ def transcribe_file(
         paths = output_paths(out_dir, source, formats)
         with recording_lock(lock_path(out_dir, source.stem), on_wait):
             remove_leftovers(paths)
-            existing = _read_replaceable(paths["json"]) if force else read_transcript(paths["json"])
+            existing = None if force else read_transcript(paths["json"])
             changed: list[str] = []
-            if existing is not None and not force:
+            if existing is not None:
                 if existing.recording.sha256 != file_sha256(source):
                     raise NameClashError(
                         f"{paths['json'].name} holds the transcript of a different recording named like "

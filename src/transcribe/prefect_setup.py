@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .offline import _TELEMETRY_OFF
+from .offline import TELEMETRY_OFF
 
 LOCAL_HOST = "127.0.0.1"
 DEFAULT_PORT = "4200"
@@ -32,7 +32,7 @@ def prefect_environment(environ: Mapping[str, str], args: list[str] | tuple[str,
     """`environ` with the API address, the server's binding and telemetry off set where the
     lab has not set them (telemetry always off); for `server start` (in `args`), web
     requests beyond this machine sent to DEAD_PROXY unless the lab set a proxy."""
-    env = {**environ, **_TELEMETRY_OFF}
+    env = {**environ, **TELEMETRY_OFF}
     host = env.setdefault("PREFECT_SERVER_API_HOST", LOCAL_HOST)
     port = env.setdefault("PREFECT_SERVER_API_PORT", DEFAULT_PORT)
     reach = LOCAL_HOST if host in ("0.0.0.0", "::", "") else host  # a server on every interface is reached locally

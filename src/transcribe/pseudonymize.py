@@ -161,7 +161,7 @@ def pseudonymize(
 
     def in_text(text: str, what: str) -> str:
         """`text` (a label, a file name) with what it names replaced."""
-        spaced = re.sub(r"[_.\-]", " ", text)  # same length: spans carry over
+        spaced = as_words(text)
         # A label or a file name has no casing to go by: NER's reading of it capitalised
         # counts only for a name of two words or more ("kari nordmann", not "participant").
         found_here = [f for f in find(spaced, result.language) if f.detector != "ner-cased" or len(f.text.split()) > 1]
@@ -185,6 +185,12 @@ def pseudonymize(
         if "/" in model.source or "\\" in model.source:
             model.source = PurePath(model.source).name  # a path can name its owner
     return result, replacements
+
+
+def as_words(text: str) -> str:
+    """A label or a file name with its separators as spaces ("kari_nordmann.m4a" ->
+    "kari nordmann m4a"); of the same length, so spans found in it carry over."""
+    return re.sub(r"[_.\-]", " ", text)
 
 
 def file_name(text: str) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 from .errors import NameClashError, SettingsError, TranscriptFileError
 from .outputs import atomic_write, output_paths, read_transcript, refresh_derived, write_transcript
 from .pseudonym_key import PseudonymKey, canonical
-from .pseudonymize import Find, file_name, pseudonymize, stage_record
+from .pseudonymize import Find, as_words, file_name, pseudonymize, stage_record
 from .review import read_review, render_review
 from .study_key import StudyKey, find_known
 from .transcript import Transcript
@@ -152,10 +152,12 @@ def hand_off(
     detector: Callable[[], Find],
     ner: dict[str, str | None],
     formats: tuple[str, ...] = HANDOFF_FORMATS,
+    project: bool = True,
 ) -> HandoffOutcome:
     """Pseudonymize the raw transcript at `raw_json` into the study's hand-off folder (or
     find it done with the same input, key, review and models), then write its formats
-    and the study's REFI-QDA project. `detector` is called only when there is work."""
+    and (`project`) the study's REFI-QDA project. `detector` is called only when there is
+    work."""
     raw = raw_json.read_bytes()
     transcript = read_transcript(raw_json)
     if transcript is None:
@@ -172,7 +174,8 @@ def hand_off(
         record = existing.stage("pseudonymize") if existing else None
         if record is not None and record.input_sha256 == input_sha256 and record.settings == settings | {"names": _names_said(transcript, known)}:
             refresh_derived(existing, _paths(study, name, formats))
-            write_project(study)
+            if project:
+                write_project(study)
             return HandoffOutcome("up to date", name, existing)
         result, replacements = pseudonymize(transcript, detector(), key, study_key, stem, decisions)
         settings["names"] = _names_said(transcript, key.known())
@@ -186,7 +189,8 @@ def hand_off(
                 old.unlink()
         key.names[stem] = new_name
         news = key.known() != known
-    write_project(study)
+    if project:
+        write_project(study)
     return HandoffOutcome("pseudonymized", new_name, result, news)
 
 
@@ -194,7 +198,7 @@ def _names_said(transcript: Transcript, known: list[tuple[str, str]]) -> str:
     """A fingerprint of the names found elsewhere in the study that `transcript` mentions
     (in any casing): when it changes, the transcript is pseudonymized again."""
     text = "\n".join([*(s.text for s in transcript.segments), *(s.label for s in transcript.speakers), transcript.recording.source_name])
-    said = sorted({(f.kind, canonical(f.stands_for)) for f in find_known(re.sub(r"[_.\-]", " ", text), known)})
+    said = sorted({(f.kind, canonical(f.stands_for)) for f in find_known(as_words(text), known)})
     return hashlib.sha256(repr(said).encode()).hexdigest()
 
 
@@ -232,7 +236,7 @@ class HandOff:
     def recheck(self) -> list[str]:
         """Pseudonymize again every transcript of the study that mentions a name the study
         has come to know since (in any casing), until no new name turns up; their names in
-        the hand-off."""
+        the hand-off. The study's project is written once, at the end."""
         redone, again = [], True
         while again:
             with PseudonymKey.open(self.study.key_path) as key:
@@ -241,9 +245,10 @@ class HandOff:
             for stem in handed_off:
                 raw_json = self.study.raw / f"{stem}.json"
                 if raw_json.exists():
-                    outcome = hand_off(self.study, raw_json, self.key, self.find, self.ner, self.formats)
+                    outcome = hand_off(self.study, raw_json, self.key, self.find, self.ner, self.formats, project=False)
                     redone += [outcome.name] if outcome.status == "pseudonymized" else []
                     again = again or outcome.new_names
+        write_project(self.study)
         return redone
 
 

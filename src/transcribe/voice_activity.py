@@ -18,7 +18,7 @@ import functools
 import numpy as np
 import torch
 
-from .intervals import Interval
+from .intervals import Interval, length, subtract, union
 
 SAMPLE_RATE = 16_000
 # Speech Silero hears is widened by this much on each side: its edges are tight, and a
@@ -59,14 +59,6 @@ def long_silences(mono: np.ndarray, sample_rate: int = SAMPLE_RATE) -> list[Inte
             torch.from_numpy(np.ascontiguousarray(mono, dtype=np.float32)), model, threshold=THRESHOLD,
             sampling_rate=sample_rate, return_seconds=True,
         )
-    speech = [(max(0.0, s["start"] - PAD_S), min(duration, s["end"] + PAD_S)) for s in found]
-    edges = [0.0, *(t for span in speech for t in span), duration]
-    gaps = [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
-    long = [(a, b) for a, b in gaps if b - a >= SKIP_MIN_S]
-    return long if sum(b - a for a, b in long) >= SKIP_TOTAL_MIN_S else []
-
-
-def kept(duration: float, skipped: list[Interval]) -> list[Interval]:
-    """The stretches of a recording of `duration` seconds that are not `skipped`."""
-    edges = [0.0, *(t for span in skipped for t in span), duration]
-    return [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2) if edges[i + 1] > edges[i]]
+    speech = union((s["start"] - PAD_S, s["end"] + PAD_S) for s in found)
+    long = [(a, b) for a, b in subtract([(0.0, duration)], speech) if b - a >= SKIP_MIN_S]
+    return long if length(long) >= SKIP_TOTAL_MIN_S else []
