@@ -59,18 +59,23 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def long_interview(workdir: Path, minutes: float, repeat: int) -> tuple[Path, str, float]:
-    """(path, reference text, seconds) of the interview played `repeat` times over."""
+def long_interview(workdir: Path, minutes: float) -> tuple[Path, str]:
+    """(path, reference text) of a synthetic interview of about `minutes` (needs espeak-ng)."""
     from long_interview import build_interview
 
     interview = build_interview(workdir, minutes)
-    if repeat == 1:
-        return interview.mono, interview.reference, interview.duration
-    listing = workdir / "concat.txt"
-    listing.write_text(f"file '{interview.mono}'\n" * repeat)
-    path = workdir / f"interview-{minutes * repeat:g}min-mono.wav"
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(path)], check=True)
-    return path, " ".join([interview.reference] * repeat), interview.duration * repeat
+    return interview.mono, interview.reference
+
+
+def repeated(workdir: Path, path: Path, reference: str, repeat: int) -> tuple[Path, str, float]:
+    """(path, reference text, seconds) of `path` played `repeat` times over."""
+    if repeat > 1:
+        listing = workdir / "concat.txt"
+        listing.write_text(f"file '{path.resolve()}'\n" * repeat)
+        path = workdir / f"{path.stem}-x{repeat}.wav"
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-c:a", "pcm_s16le", str(path)], check=True)
+    seconds = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)], capture_output=True, text=True, check=True).stdout)
+    return path, " ".join([reference] * repeat) if reference else "", seconds
 
 
 def end_to_end(args, path: Path, reference: str, seconds: float) -> dict:
@@ -183,7 +188,8 @@ def main() -> None:
     parser.add_argument("--style", default="verbatim")
     parser.add_argument("--minutes", type=float, default=12)
     parser.add_argument("--repeat", type=int, default=4)
-    parser.add_argument("--audio", type=Path, help="an interview of your own instead (no WER then)")
+    parser.add_argument("--audio", type=Path, help="an interview of your own instead, played --repeat times over")
+    parser.add_argument("--reference", type=Path, help="the --audio interview's transcript, for WER (none: no WER)")
     parser.add_argument("--skip-plain", action="store_true")
     parser.add_argument("--proxy", default="large-v3,turbo", help="comma-separated; empty for none")
     parser.add_argument("--batches", default="1,8,16,32,64")
@@ -204,10 +210,10 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as workdir:
         if args.audio:
-            path, reference = args.audio, ""
-            seconds = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)], capture_output=True, text=True, check=True).stdout)
+            path, reference = args.audio, args.reference.read_text() if args.reference else ""
         else:
-            path, reference, seconds = long_interview(Path(workdir), args.minutes, args.repeat)
+            path, reference = long_interview(Path(workdir), args.minutes)
+        path, reference, seconds = repeated(Path(workdir), path, reference, args.repeat)
         report["audio_minutes"] = round(seconds / 60, 1)
         report["pipeline"] = ours = end_to_end(args, path, reference, seconds)
         if not args.skip_plain:
