@@ -93,13 +93,13 @@ def shortest(items: list[Item]) -> Item:
     return min(items, key=lambda i: i.duration)
 
 
-def run_ours(items: list[Item], corpus: Path, model: str, style: str, store: ModelStore) -> dict[str, dict]:
+def run_ours(items: list[Item], corpus: Path, model: str, style: str, store: ModelStore, device: str) -> dict[str, dict]:
     models = LoadedModels()
     pipelines = {}
 
     def pipeline(language: str) -> Pipeline:
         if language not in pipelines:
-            pipelines[language] = Pipeline(Settings(model=model, device="cpu", style=style, language=language), store, models)
+            pipelines[language] = Pipeline(Settings(model=model, device=device, style=style, language=language), store, models)
         return pipelines[language]
 
     warm = shortest(items)
@@ -119,14 +119,15 @@ def run_ours(items: list[Item], corpus: Path, model: str, style: str, store: Mod
     return results
 
 
-def run_plain(items: list[Item], corpus: Path, model: str, store: ModelStore) -> dict[str, dict]:
-    weights, _ = load_whisper(model, "cpu", store)
+def run_plain(items: list[Item], corpus: Path, model: str, store: ModelStore, device: str) -> dict[str, dict]:
+    weights, _ = load_whisper(model, device, store)
+    fp16 = device.startswith("cuda")  # whisper.transcribe's own default on a GPU
     warm = shortest(items)
-    whisper.transcribe(weights, str(corpus / warm.path), language=warm.language, fp16=False)  # warm
+    whisper.transcribe(weights, str(corpus / warm.path), language=warm.language, fp16=fp16)  # warm
     results = {}
     for item in items:
         started = time.perf_counter()
-        found = whisper.transcribe(weights, str(corpus / item.path), language=item.language, fp16=False, word_timestamps=True)
+        found = whisper.transcribe(weights, str(corpus / item.path), language=item.language, fp16=fp16, word_timestamps=True)
         seconds = time.perf_counter() - started
         words = [Word(w["start"], w["end"], w["word"].strip(), w["probability"]) for s in found["segments"] for w in s.get("words", [])]
         results[item.name] = {"words": words, "seconds": seconds}
@@ -208,6 +209,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT / ".bench" / "corpus")
     parser.add_argument("--faster-whisper", default="", help="python of a virtual environment with faster-whisper")
     parser.add_argument("--skip-plain", action="store_true", help="reuse plain Whisper's results from --json (tuning runs)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda: both systems run there")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     items = [i for i in build(args.corpus) if i.half == args.half]
@@ -216,16 +218,17 @@ def main() -> None:
     previous = json.loads(args.json.read_text()) if args.skip_plain and args.json and args.json.exists() else {}
     store = ModelStore()
     report = {"machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
-                          "torch": torch.__version__, "threads": torch.get_num_threads()},
+                          "torch": torch.__version__, "threads": torch.get_num_threads(),
+                          "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"},
               "half": args.half, "style": args.style, "models": {}}
     work = args.corpus.parent
     for model in args.models.split(","):
         chosen = [i for i in items if i.language == "en" or not model.endswith(".en")]
-        ours = run_ours(chosen, args.corpus, model, args.style, store)
+        ours = run_ours(chosen, args.corpus, model, args.style, store, args.device)
         if previous.get("models", {}).get(model):
             plain = {r["file"]: {"words": [Word(**{"probability": 1.0, **w}) for w in r["plain_words"]], "seconds": r["plain_s"]} for r in previous["models"][model]}
         else:
-            plain = run_plain(chosen, args.corpus, model, store)
+            plain = run_plain(chosen, args.corpus, model, store, args.device)
         faster = run_faster_whisper(args.faster_whisper, chosen, args.corpus, model, work) if args.faster_whisper else {}
         rows = [score(i, ours[i.name], plain[i.name], faster.get(i.name)) for i in chosen]
         for row, item in zip(rows, chosen):
