@@ -12,7 +12,8 @@ import os
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal, Optional
+from collections.abc import Mapping
+from typing import Any, Literal, Optional
 
 import transcribe  # noqa: F401 - first: telemetry off and the hub offline before Prefect's imports
 
@@ -35,6 +36,7 @@ from transcribe.pipeline import Pipeline, transcribe_file
 from transcribe.progress_log import ProgressLog
 from transcribe.settings import DiarizationMode, Settings, Style
 from transcribe.study import HandOff, Study, export_handoff, run_formats
+from transcribe.study_settings import describe, differences, languages_in_use, read_study_settings, run_settings, settings_path, write_template
 from transcribe.whisper_models import installed_whisper_models
 from transcribe.writers import WRITERS
 
@@ -49,25 +51,30 @@ SHARE_DEPLOYMENT = "share"
 
 
 # The form's choices, read when the deployment is made (`prefect deploy` imports this module):
-# the Whisper models installed here (`transcribe models list`), and the languages a study
-# of English and Norwegian picks from. Free text stays possible (`other_model`, `languages`).
+# the Whisper models installed here (`transcribe models list`), and the languages the studies'
+# settings allow (English and Norwegian where none says). Free text stays possible
+# (`other_model`, `languages`).
 MODEL_CHOICES = ["auto", *installed_whisper_models(ModelStore())]
-LANGUAGE_CHOICES = ["auto", "en", "no", "nn"]
+LANGUAGE_CHOICES = ["auto", *(languages_in_use(Roots.from_environment().transcripts) or ["en", "no", "nn"])]
 ROLE_CHOICES = Literal["", "interviewer", "participant"]
 
 
 class Options(BaseModel):
     """How to transcribe: the choices of `transcribe run`, as the Prefect UI's form (every
-    field a plain value: 0 or empty means "not given")."""
+    field a plain value: 0 or empty means "not given"). A field left at its default takes the
+    study's setting (transcripts/STUDY/settings.yaml, study_settings.py); one changed
+    overrides it for this run."""
 
-    study: str = Field("", description="The study (a short name): its transcripts go to transcripts/STUDY/restricted/raw, owner-only. Empty: no study.")
+    study: str = Field("", description="The study (a short name): its transcripts go to transcripts/STUDY/restricted/raw, owner-only, and the fields below left "
+                       "at their defaults take its settings (transcripts/STUDY/settings.yaml). Empty: no study.")
     languages: list[str] = Field(["en", "no"], description="The languages the study allows (en, no, nn, ...): detection picks among these.")
-    language: str = Field("auto", description="The interview's language; auto detects it among the study's languages.",
+    language: str = Field("auto", description="The interview's language. Left at auto: the study's setting; auto there too: detected among the study's languages.",
                           json_schema_extra={"enum": LANGUAGE_CHOICES})
-    speakers: int = Field(0, ge=0, description="How many people speak, if you know (an interviewer and one participant: 2). 0: unknown, estimated.")
+    speakers: int = Field(0, ge=0, description="How many people speak, if you know (an interviewer and one participant: 2). 0: the study's number, else unknown and estimated.")
     min_speakers: int = Field(0, ge=0, description="At least this many speakers, where the exact number is unknown. 0: no lower bound.")
     max_speakers: int = Field(0, ge=0, description="At most this many speakers, where the exact number is unknown. 0: no upper bound.")
-    model: str = Field("auto", description="The Whisper model (installed here when deployed); auto: large-v3 on a GPU, base on a CPU.",
+    model: str = Field("auto", description="The Whisper model (installed here when deployed). Left at auto: the study's model; "
+                       "auto there too: large-v3 on a GPU, base on a CPU.",
                        json_schema_extra={"enum": MODEL_CHOICES})
     other_model: str = Field("", description="Another model's name (imported, or from the internet with Allow Download): used instead of Model.")
     style: Style = Field("verbatim", description="verbatim keeps fillers, pauses and unclear passages; clean gives the words alone.")
@@ -84,20 +91,30 @@ class Options(BaseModel):
     force: bool = Field(False, description="Transcribe again even where a transcript exists (the old one is kept in previous/).")
     allow_download: bool = Field(False, description="Let this run fetch missing models (uses the worker's HF_TOKEN).")
 
-    def settings(self) -> Settings:
-        return Settings(
-            model=self.other_model.strip() or self.model,
-            language=self.language,
-            languages=tuple(self.languages),
-            device=self.device,
-            diarization=self.diarization,
-            speakers=SpeakerCount(self.speakers or None, self.min_speakers or None, self.max_speakers or None),
-            batch_size=self.batch_size or None,
-            style=self.style,
-            terms=tuple(self.terms),
-            roles=tuple(self.roles),
-            channel_map={side: role for side, role in (("left", self.left_channel), ("right", self.right_channel)) if role},
-        )
+    def settings(self, study: Mapping[str, Any] | None = None) -> Settings:
+        """The run's settings: the fields changed from their defaults, over the `study`'s
+        settings, over the defaults."""
+        changed = {name for name, field in type(self).model_fields.items() if getattr(self, name) != field.default}
+        chosen: dict[str, Any] = {name: self._setting(name) for name, fields in STUDY_SETTING_FIELDS.items() if changed & fields}
+        return run_settings(study or {}, chosen, {"device": self.device, "batch_size": self.batch_size or None})
+
+    def _setting(self, name: str) -> Any:
+        if name == "model":
+            return self.other_model.strip() or self.model
+        if name == "speakers":
+            return SpeakerCount(self.speakers or None, self.min_speakers or None, self.max_speakers or None)
+        if name == "channel_map":
+            return {side: role for side, role in (("left", self.left_channel), ("right", self.right_channel)) if role}
+        value = getattr(self, name)
+        return tuple(value) if isinstance(value, list) else value
+
+
+# The study settings (study_settings.STUDY_FIELDS) the form sets, and the fields that set each.
+STUDY_SETTING_FIELDS = {
+    "model": {"model", "other_model"}, "language": {"language"}, "languages": {"languages"}, "style": {"style"},
+    "diarization": {"diarization"}, "speakers": {"speakers", "min_speakers", "max_speakers"}, "terms": {"terms"},
+    "roles": {"roles"}, "channel_map": {"left_channel", "right_channel"},
+}
 
 
 class _Run:
@@ -109,10 +126,16 @@ class _Run:
             raise SettingsError("`pseudonymize` needs a `study` (the study whose pseudonyms to use)")
         self.options, self.roots = options, roots
         store = ModelStore(allow_download=options.allow_download, hf_token=os.environ.get("HF_TOKEN"))
-        self.pipeline = Pipeline(options.settings(), store, MODELS)
         self.study = Study.at(roots.transcripts, options.study) if options.study else None
+        study_settings = settings_path(roots.transcripts, options.study or None)
         if self.study is not None:
             self.study.prepare()
+            if write_template(study_settings):
+                get_run_logger().info(f"study {self.study.name}: its settings are in {self.study.name}/{study_settings.name} (today's defaults)")
+        study = read_study_settings(study_settings)
+        self.pipeline = Pipeline(options.settings(study), store, MODELS)
+        if study and (other := differences(self.pipeline.settings, study)):
+            get_run_logger().info(f"settings other than the study's for this run: {describe(other)}")
         self.out_dir = self.study.raw if self.study is not None else roots.transcripts
         self.formats, handoff_formats = run_formats(options.formats or None, options.pseudonymize)
         self.decoded: dict[Path, Audio] = {}  # recordings diarized, waiting for transcription

@@ -85,8 +85,9 @@ def wait_for(api: str, run_id: str, timeout: float) -> dict:
 
 def run_from_the_form(api: str, project: Path, artifacts: Path) -> None:
     """Open the on-demand deployment's Custom run form in Chromium, fill it in as a
-    researcher would (the recording as README writes it, a model, two speakers), save
-    screenshots, submit, and wait for the run."""
+    researcher would (the recording as README writes it, a model and a language picked from
+    their lists, the number of speakers left to the study's settings), save screenshots,
+    submit, and wait for the run."""
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
@@ -102,10 +103,22 @@ def run_from_the_form(api: str, project: Path, artifacts: Path) -> None:
             title = page.locator("span.schema-form-property__label", has_text=re.compile(rf"^{re.escape(label)}( \(Optional\))?$"))
             return page.locator("div.schema-form-property").filter(has=title).last.locator("fieldset").first
 
+        def choose(label: str, choice: str) -> list[str]:
+            """Open a field's list, screenshot it, pick `choice`; the choices it offered. The
+            list opens from the keyboard (a click did not open it in headless Chromium)."""
+            field(label).locator("button.p-select-button__control").focus()
+            page.keyboard.press("ArrowDown")
+            options = page.get_by_role("option")
+            options.first.wait_for()
+            offered = [text.strip() for text in options.all_inner_texts()]
+            page.screenshot(path=str(artifacts / f"form-{label.lower()}-choices.png"), full_page=True)
+            options.filter(has_text=re.compile(rf"^\s*{re.escape(choice)}\s*$")).click()
+            return offered
+
         page.screenshot(path=str(artifacts / "form-empty.png"), full_page=True)
         field("recording").locator("textarea").fill("audio/call.wav")
-        field("Other Model").locator("textarea").fill("tiny.en")
-        field("Speakers").locator("input").fill("2")
+        assert {"auto", "base", "tiny.en"} <= set(choose("Model", "tiny.en"))  # the installed models
+        assert choose("Language", "en") == ["auto", "en", "no", "sv"]  # the study's languages
         page.screenshot(path=str(artifacts / "form-filled.png"), full_page=True)
         before = {r["id"] for r in httpx.post(f"{api}/flow_runs/filter", json={}).json()}
         page.get_by_role("button", name="Submit").click()
@@ -116,7 +129,8 @@ def run_from_the_form(api: str, project: Path, artifacts: Path) -> None:
         browser.close()
     [run] = new
     assert run["parameters"]["recording"] == "audio/call.wav"
-    assert run["parameters"]["options"]["other_model"] == "tiny.en" and run["parameters"]["options"]["speakers"] == 2
+    options = run["parameters"]["options"]
+    assert (options["model"], options["language"], options["speakers"]) == ("tiny.en", "en", 0)
     finished = wait_for(api, run["id"], 600)
     assert finished["state_type"] == "COMPLETED", finished["state"]
 
@@ -172,6 +186,9 @@ def test_readme_prefect_commands_reach_one_local_server_and_nothing_beyond_it(tm
                 time.sleep(0.5)
         else:
             pytest.fail(f"the server did not start:\n{logs['server'].read_text()[-3000:]}")
+        # The lab's settings for runs without a study: the form lists their languages, and a
+        # field left at its default (speakers) takes their value.
+        (project / "transcripts" / "settings.yaml").write_text("model: base\nlanguages: [en, no, sv]\nspeakers: 2\n")
         for command in commands[1:3]:
             result = subprocess.run([TRANSCRIBE, *command[1:]], cwd=project, env=env, capture_output=True, text=True, timeout=300)
             assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
@@ -188,8 +205,9 @@ def test_readme_prefect_commands_reach_one_local_server_and_nothing_beyond_it(tm
         run_from_the_form(api, project, artifacts)
         transcript = project / "transcripts" / "call.json"
         made = transcript.read_bytes()
-        assert json.loads(made)["provenance"]["settings"]["model"] == "tiny.en"
-        # a quick run of the nightly deployment, with its own (default) settings
+        settings = json.loads(made)["provenance"]["settings"]
+        assert (settings["model"], settings["language"], settings["speakers"]["exact"]) == ("tiny.en", "en", 2)
+        # a quick run of the nightly deployment: the settings file's, with nothing changed
         nightly = httpx.get(f"{api}/deployments/name/transcribe-batch/nightly").json()
         for _ in range(5):  # SQLite under a busy server answers 5xx at times; Prefect's own client retries those too
             response = httpx.post(f"{api}/deployments/{nightly['id']}/create_flow_run", json={}, timeout=30)
@@ -200,6 +218,9 @@ def test_readme_prefect_commands_reach_one_local_server_and_nothing_beyond_it(tm
         run = response.json()
         assert wait_for(api, run["id"], 600)["state_type"] == "COMPLETED", logs["worker"].read_text()[-3000:]
         assert transcript.read_bytes() == made  # the form's choice stands
+        report = httpx.post(f"{api}/artifacts/filter", json={"artifacts": {"key": {"any_": ["transcribe-report"]}}}).json()
+        [row] = json.loads(max(report, key=lambda a: a["created"])["data"])
+        assert (row["status"], row["model"], row["other_settings"]) == ("up to date", "tiny.en", "model tiny.en, language en")
         assert not (project / "transcripts" / "previous").exists()
         assert worker.poll() is None
     finally:

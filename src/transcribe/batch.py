@@ -21,6 +21,7 @@ from .errors import FileMissingError, SettingsError, TranscribeError
 from .outputs import read_transcript
 from .pipeline import changed_settings
 from .settings import Settings
+from .study_settings import describe
 from .transcript import Transcript
 
 # Files an inbox may hold that are not recordings (yet): hidden files, downloads and copies
@@ -176,9 +177,9 @@ class ReportRow:
 
 
 def other_settings(transcript: Transcript, differs: Iterable[str]) -> str:
-    """`model tiny.en, languages ['en']`: what the transcript was made with, where it
-    differs from a batch's settings."""
-    return ", ".join(f"{name} {transcript.provenance.settings.get(name)}" for name in differs)
+    """`model tiny.en, languages en`: what the transcript was made with, where it differs
+    from a batch's settings (the study's, unless the batch was given others)."""
+    return describe({name: transcript.provenance.settings.get(name) for name in differs})
 
 
 def summary(rows: list[ReportRow]) -> str:

@@ -57,38 +57,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("file", type=Path, help="the recording (any format ffmpeg reads: wav, mp3, m4a, flac, ogg, amr, ...)")
     run.add_argument("-o", "--out", type=Path, default=Path("transcripts"), help="output folder (default: transcripts)")
-    run.add_argument("--model", default="auto", help="Whisper model: a name (base, large-v3, turbo), nb-whisper-large (Norwegian) or another Hugging Face name, an imported name, or a .pt path (default: auto, by device)")
-    run.add_argument("--language", default="auto", help="language of the interview, e.g. en or no (default: auto-detect among --languages)")
-    run.add_argument("--languages", default="en,no", help="languages the study allows; detection picks only among these, per recording and per turn (default: en,no; add nn to keep Nynorsk apart)")
+    run.add_argument("--model", help="Whisper model: a name (base, large-v3, turbo), nb-whisper-large (Norwegian) or another Hugging Face name, an imported name, or a .pt path (default: auto, by device)")
+    run.add_argument("--language", help="language of the interview, e.g. en or no (default: auto-detect among --languages)")
+    run.add_argument("--languages", help="languages the study allows; detection picks only among these, per recording and per turn (default: en,no; add nn to keep Nynorsk apart)")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     run.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
                      help="Whisper's precision: auto is fp16 on a GPU and fp32 on a CPU")
-    run.add_argument("--diarization", default="auto", choices=["auto", "pyannote", "channels", "none"],
+    run.add_argument("--diarization", choices=["auto", "pyannote", "channels", "none"],
                      help="who spoke when: channels splits a stereo call by channel; auto picks channels for such calls, else pyannote")
-    run.add_argument("--diarization-model", default="auto",
+    run.add_argument("--diarization-model",
                      help="pyannote pipeline: a Hugging Face name, a local folder, or 'offline' (default: auto)")
     run.add_argument("--speakers", type=_positive_int, help="exact number of speakers, if known")
     run.add_argument("--min-speakers", type=_positive_int, help="at least this many speakers")
     run.add_argument("--max-speakers", type=_positive_int, help="at most this many speakers")
-    run.add_argument("--style", default="verbatim", choices=["verbatim", "clean"],
+    run.add_argument("--style", choices=["verbatim", "clean"],
                      help="verbatim keeps fillers and marks pauses (.) (2.4), [unclear ...] and [inaudible ...]; clean gives the words alone")
-    run.add_argument("--pause", type=float, default=1.0, metavar="SECONDS",
+    run.add_argument("--pause", type=float, metavar="SECONDS",
                      help="pauses this long or longer are written in seconds, shorter ones (from 0.3 s) as (.) (default 1.0)")
-    run.add_argument("--terms", default="", metavar="WORDS",
+    run.add_argument("--terms", metavar="WORDS",
                      help="comma-separated names and terms of the study (organisations, medicines) to bias recognition toward")
-    run.add_argument("--roles", default="interviewer,participant",
+    run.add_argument("--roles",
                      help="speaker roles, the one who asks questions first (default: interviewer,participant; 'none' keeps SPEAKER_00 ...)")
-    run.add_argument("--channel-map", default="", metavar="MAP",
+    run.add_argument("--channel-map", metavar="MAP",
                      help="roles of a stereo call's channels, e.g. left=interviewer (exact; otherwise roles come from who asks questions)")
-    run.add_argument("--voices", default="auto", metavar="NAMES",
+    run.add_argument("--voices", metavar="NAMES",
                      help="enrolled voices to recognise (see `transcribe voices`): auto (all whose role is in --roles), none, or comma-separated names")
     run.add_argument("--batch-size", type=_positive_int, help="30 s windows decoded together (default: 16 on GPU, 4 on CPU)")
-    run.add_argument("--beam-size", type=_positive_int, default=5, help="beams searched per window; 1 decodes greedily (faster, less accurate; default: 5)")
+    run.add_argument("--beam-size", type=_positive_int, help="beams searched per window; 1 decodes greedily (faster, less accurate; default: 5)")
     run.add_argument("--allow-download", action="store_true", help="allow fetching models from the internet (uses HF_TOKEN for pyannote)")
     run.add_argument("--formats", metavar="NAMES",
                      help=f"files to write beside the .json, comma-separated: {DERIVED_FORMATS} (default: txt,quality; "
                      "with --pseudonymize, the hand-off formats: docx,txt,maxqda,nvivo,srt,vtt,html,qdpx)")
-    run.add_argument("--study", metavar="NAME", help="the study this interview belongs to: the transcript goes to <out>/NAME/restricted/raw (owner-only)")
+    run.add_argument("--study", metavar="NAME", help="the study this interview belongs to: the transcript goes to <out>/NAME/restricted/raw (owner-only), "
+                     "and the study's settings (<out>/NAME/settings.yaml) are the defaults of the flags above")
     run.add_argument("--pseudonymize", action="store_true", help="with --study: replace names and other identifiers, and write the pseudonymized transcript to <out>/NAME/handoff")
     run.add_argument("--key", type=Path, metavar="STUDY.yaml", help="the study key: names to replace, chosen pseudonyms, NER models (see README); kept in the study's restricted folder")
     run.add_argument("--force", action="store_true", help="transcribe again even if a transcript exists")
@@ -182,40 +183,42 @@ class _ProgressBars:
             bar.close()
 
 
-def settings_from_args(args: argparse.Namespace):
-    """The flags' mini-languages ("en,no", "left=interviewer", "none") parsed into `Settings`."""
-    from .diarization import SpeakerCount
-    from .settings import Settings
+def _listed(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
-    def listed(text: str) -> tuple[str, ...]:
-        return tuple(part.strip() for part in text.split(",") if part.strip())
 
+def _channel_map(text: str) -> dict[str, str]:
     sides = {"left": "left", "l": "left", "0": "left", "right": "right", "r": "right", "1": "right"}
     channel_map = {}
-    for item in listed(args.channel_map):
+    for item in _listed(text):
         channel, _, role = item.partition("=")
         if channel.strip().lower() not in sides or not role.strip():
             raise SettingsError(f"`channel_map` entries look like left=interviewer (got '{item}')")
         channel_map[sides[channel.strip().lower()]] = role.strip()
-    voices = args.voices.strip().lower()
-    return Settings(
-        model=args.model,
-        language=args.language,
-        languages=listed(args.languages),
-        device=args.device,
-        precision=args.precision,
-        diarization=args.diarization,
-        diarization_model=args.diarization_model,
-        speakers=SpeakerCount(args.speakers, args.min_speakers, args.max_speakers),
-        batch_size=args.batch_size,
-        beam_size=args.beam_size,
-        style=args.style,
-        pause=args.pause,
-        terms=listed(args.terms),
-        roles=() if args.roles.strip().lower() == "none" else listed(args.roles),
-        channel_map=channel_map,
-        voices=voices if voices in ("auto", "none") else listed(args.voices),
-    )
+    return channel_map
+
+
+# How each study setting's flag is read ("en,no", "left=interviewer", "none"); a flag not
+# given (None) leaves the study's setting, or the default, as it is.
+FLAG_READERS = {
+    "model": str, "language": str, "languages": _listed, "diarization": str, "diarization_model": str,
+    "beam_size": int, "style": str, "pause": float, "terms": _listed, "channel_map": _channel_map,
+    "roles": lambda text: () if text.strip().lower() == "none" else _listed(text),
+    "voices": lambda text: text.strip().lower() if text.strip().lower() in ("auto", "none") else _listed(text),
+}
+
+
+def settings_from_args(args: argparse.Namespace, study: dict | None = None):
+    """The run's `Settings`: the flags given, over the `study`'s settings (study_settings.py),
+    over the defaults."""
+    from .diarization import SpeakerCount
+    from .study_settings import run_settings
+
+    chosen = {name: read(getattr(args, name)) for name, read in FLAG_READERS.items() if getattr(args, name) is not None}
+    if (args.speakers, args.min_speakers, args.max_speakers) != (None, None, None):
+        chosen["speakers"] = SpeakerCount(args.speakers, args.min_speakers, args.max_speakers)
+    machine = {"device": args.device, "precision": args.precision, "batch_size": args.batch_size}
+    return run_settings(study or {}, chosen, machine)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -223,12 +226,16 @@ def _run(args: argparse.Namespace) -> int:
     from .pipeline import Pipeline, transcribe_file
     from .quality import headline
     from .study import run_formats
+    from .study_settings import describe, differences
 
     if (args.pseudonymize or args.key) and not args.study:
         raise SettingsError("--pseudonymize and --key need --study NAME (the study whose pseudonyms to use)")
     study = _study(args.out, args.study) if args.study else None
     formats, handoff_formats = run_formats(args.formats, args.pseudonymize)
-    settings = settings_from_args(args)
+    study_settings = _study_settings(args.out, study)
+    settings = settings_from_args(args, study_settings)
+    if study_settings and (other := differences(settings, study_settings)):
+        print(f"{args.file.name}: settings other than the study's for this run: {describe(other)}", file=sys.stderr)
     store = ModelStore(allow_download=args.allow_download, hf_token=os.environ.get("HF_TOKEN"))
     progress = _ProgressBars(enabled=not args.quiet and sys.stderr.isatty())
 
@@ -272,6 +279,17 @@ def _study(out: Path, name: str):
     study = Study.at(out, name)
     study.prepare()
     return study
+
+
+def _study_settings(out: Path, study) -> dict:
+    """The settings of `study` (None: of runs without one), its file made on first use."""
+    from .study_settings import read_study_settings, settings_path, write_template
+
+    path = settings_path(out, study.name if study is not None else None)
+    if study is not None and write_template(path):
+        print(f"study {study.name}: its settings are in {study.name}/{path.name} (today's defaults; edit them to change every run of the study)",
+              file=sys.stderr)
+    return read_study_settings(path)
 
 
 class _HandOff:

@@ -64,6 +64,14 @@ class SettingsError(TranscribeError):
         return for_command_line(str(self))
 
 
+class StudySettingsError(SettingsError):
+    """A study's settings file that cannot be used: its messages name the file's own
+    settings (`model`), which stay so on the command line."""
+
+    def for_command_line(self) -> str:
+        return str(self)
+
+
 class OutputError(TranscribeError):
     """The transcript could not be written (disk full, no permission, not a folder)."""
 
