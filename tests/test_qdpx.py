@@ -14,7 +14,8 @@ from test_outputs import make_transcript, segment
 
 from transcribe.qdpx import render_qdpx
 from transcribe.transcript import Speaker, Transcript
-from transcribe.writers import WRITERS, conventions_of, render_text
+from transcribe.turns import conventions_of
+from transcribe.writers import WRITERS, render_text
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
 SCHEMA = etree.XMLSchema(etree.parse(str(Path(__file__).parent / "data" / "refi-qda" / "Project.xsd")))

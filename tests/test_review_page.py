@@ -14,8 +14,8 @@ from test_outputs import make_transcript, segment
 
 from transcribe.review_page import render_review_page
 from transcribe.transcript import ModelInfo, Transcript
-from transcribe.turns import turns_of
-from transcribe.writers import WRITERS, conventions_of
+from transcribe.turns import conventions_of, turns_of
+from transcribe.writers import WRITERS
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -27,8 +27,7 @@ from pathlib import PurePath
 from xml.etree import ElementTree as ET
 
 from .transcript import Speaker, Transcript
-from .turns import Turn
-from .writers import conventions_of, text_lines
+from .turns import Turn, conventions_of, text_lines
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:transcribe:refi-qda")

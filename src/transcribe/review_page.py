@@ -19,8 +19,7 @@ from urllib.parse import quote
 
 from .conventions import clock
 from .transcript import Transcript, Word
-from .turns import Piece, Said, Turn, Unclear, piece_text, turns_of
-from .writers import conventions_of  # writers.py imports this module only when it renders a page
+from .turns import Piece, Said, Turn, Unclear, conventions_of, piece_text, turns_of
 
 SPEAKER_COLOURS = 4  # speakers take turns through this many colours
 

@@ -238,3 +238,15 @@ def _word_pieces(words: list[Word], pauses: _Pauses) -> list[Piece]:
         previous_end = word.end
     flush()
     return pieces
+
+
+def conventions_of(transcript: Transcript) -> Conventions:
+    """The conventions the transcript was made with: every format is a function of the
+    JSON alone."""
+    settings = transcript.provenance.settings
+    return Conventions(style=settings.get("style", "verbatim"), pause_s=settings.get("pause", 1.0))
+
+
+def text_lines(transcript: Transcript, conventions: Conventions = Conventions()) -> list[tuple[Turn, str]]:
+    """Each turn with its line of the plain text (without the newline)."""
+    return [(t, f"[{clock(t.start)}] {t.label}: {t.text}") for t in turns_of(transcript, conventions)]

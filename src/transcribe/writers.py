@@ -20,7 +20,7 @@ from .conventions import Conventions, clock
 from .errors import SettingsError
 from .quality import render_summary
 from .transcript import Transcript
-from .turns import Said, Turn, Unclear, piece_text, turns_of
+from .turns import Said, Turn, Unclear, conventions_of, piece_text, text_lines, turns_of
 
 # Subtitle cues end at the next timed piece after this much text or time.
 CUE_MAX_CHARS = 84
@@ -28,13 +28,6 @@ CUE_MAX_S = 7.0
 # Windows programs (NVivo, MAXQDA) read a UTF-8 text file as the local code page unless it
 # starts with a byte-order mark: "ø" would come out as "Ã¸".
 BOM = "\ufeff"
-
-
-def conventions_of(transcript: Transcript) -> Conventions:
-    """The conventions the transcript was made with: every format is a function of the
-    JSON alone."""
-    settings = transcript.provenance.settings
-    return Conventions(style=settings.get("style", "verbatim"), pause_s=settings.get("pause", 1.0))
 
 
 class Writer:
@@ -54,11 +47,6 @@ class JsonWriter(Writer):
 
     def render(self, transcript: Transcript) -> str:
         return json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2) + "\n"
-
-
-def text_lines(transcript: Transcript, conventions: Conventions = Conventions()) -> list[tuple[Turn, str]]:
-    """Each turn with its line of the plain text (without the newline)."""
-    return [(t, f"[{clock(t.start)}] {t.label}: {t.text}") for t in turns_of(transcript, conventions)]
 
 
 def render_text(transcript: Transcript, conventions: Conventions = Conventions()) -> str:
