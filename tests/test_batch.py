@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from transcribe.audio import file_sha256
+from transcribe.files import file_sha256
 from transcribe.batch import ReportRow, Roots, find_recordings, plan, summary
 from transcribe.errors import FileMissingError, SettingsError
 from transcribe.outputs import output_paths, write_transcript

@@ -7,13 +7,23 @@ import os
 
 import pytest
 
-from transcribe.errors import OutputError, TranscribeError
 from transcribe.conventions import Conventions
-from transcribe.writers import render_text
-from transcribe.outputs import atomic_write, output_paths, write_transcript
+from transcribe.errors import OutputError, TranscribeError
+from transcribe.files import atomic_write
+from transcribe.outputs import output_paths, write_transcript
 from transcribe.pipeline import transcribe_file
 from transcribe.settings import Settings
-from transcribe.transcript import Mark, Provenance, Recording, Segment, Silence, Speaker, Transcript, Word
+from transcribe.transcript import (
+    Mark,
+    Provenance,
+    Recording,
+    Segment,
+    Silence,
+    Speaker,
+    Transcript,
+    Word,
+)
+from transcribe.writers import render_text
 
 
 def words(start: float, text: str, step: float = 0.3, probability: float = 0.9) -> list[Word]:
@@ -119,7 +129,7 @@ class _NeverCalled:
 
 
 def test_rerun_skips_a_finished_transcript_of_the_same_recording(tmp_path):
-    from transcribe.audio import file_sha256
+    from transcribe.files import file_sha256
 
     source = tmp_path / "interview.wav"
     source.write_bytes(b"RIFF recording bytes")

@@ -282,7 +282,7 @@ def test_messages_name_files_never_their_folders(tmp_path, capsys, model_home):
 def test_a_run_killed_at_any_point_is_finished_by_the_next_exactly_once(stage, sample_wav, tmp_path, model_home):
     """SIGKILL leaves no chance to clean up; the next run still ends with one complete,
     valid transcript set, and nothing else, in the folder."""
-    from transcribe.audio import file_sha256
+    from transcribe.files import file_sha256
     from transcribe.outputs import read_transcript
 
     source = tmp_path / "call.wav"  # 14 s of the sample call, both parties

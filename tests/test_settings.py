@@ -55,7 +55,7 @@ def _schema2_transcript(tmp_path, settings: dict):
     tmp_path.mkdir(exist_ok=True)
     source = tmp_path / "call.wav"
     source.write_bytes(b"RIFF recording")
-    from transcribe.audio import file_sha256
+    from transcribe.files import file_sha256
 
     transcript = Transcript(
         recording=Recording("call.wav", file_sha256(source), 60.0, 2, 8000),

@@ -17,7 +17,7 @@ from test_reliability import FakePipeline
 
 from flows.interviews import Options
 from transcribe import cli
-from transcribe.audio import file_sha256
+from transcribe.files import file_sha256
 from transcribe.batch import ReportRow, other_settings, plan
 from transcribe.diarization import SpeakerCount
 from transcribe.errors import SettingsError

@@ -6,7 +6,6 @@ maps to its own error class so the user learns what is wrong with *this* file.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from .errors import (
     NotAudioError,
     SourceChangedError,
 )
+from .files import file_sha256
 from .transcript import Recording
 
 SAMPLE_RATE = 16_000
@@ -66,14 +66,6 @@ class Audio:
         if self.num_channels == 1:
             return self.samples[0]
         return self.samples.mean(axis=0)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _ffmpeg_message(error: ffmpeg.Error) -> str:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .audio import file_sha256
 from .errors import FileMissingError, SettingsError, TranscribeError
+from .files import file_sha256
 from .outputs import read_transcript
 from .pipeline import changed_settings
 from .settings import Settings

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import OutputError, TranscriptFileError
+from .files import atomic_write, encoded, reason, temporary_beside
 from .transcript import Transcript
 from .writers import DEFAULT_FORMATS, WRITERS
 
@@ -29,23 +30,6 @@ from .writers import DEFAULT_FORMATS, WRITERS
 # its timing and probability in the JSON (~150 bytes) and in the text.
 BYTES_PER_SECOND = 1024
 SPACE_MARGIN = 1 << 20
-
-_REASONS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is used up",
-    errno.EROFS: "the file system is read-only",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ENOTDIR: "part of the path is a file, not a folder",
-    errno.EEXIST: "it is a file, not a folder",
-    errno.ENAMETOOLONG: "the name is too long",
-    errno.ENOENT: "its folder cannot be created there",
-}
-
-
-def reason(error: OSError) -> str:
-    return _REASONS.get(error.errno, error.strerror or type(error).__name__)
-
 
 def output_paths(out_dir: Path, source: Path, formats: tuple[str, ...] = ("json", *DEFAULT_FORMATS)) -> dict[str, Path]:
     """Where each format of `source`'s transcript goes (the JSON always among them)."""
@@ -128,7 +112,7 @@ def write_transcript(transcript: Transcript, paths: dict[str, Path]) -> None:
     try:
         paths["json"].parent.mkdir(parents=True, exist_ok=True)
         for kind, text in contents.items():
-            temps[kind] = _temporary(paths[kind], text)
+            temps[kind] = temporary_beside(paths[kind], text)
         for kind in contents:  # the JSON last: it marks the set finished
             os.replace(temps[kind], paths[kind])
             del temps[kind]
@@ -157,7 +141,7 @@ def refresh_derived(transcript: Transcript, paths: dict[str, Path]) -> list[str]
             current = path.read_bytes() if path.exists() else None
         except OSError:
             current = None
-        if current != _encoded(text):
+        if current != encoded(text):
             atomic_write(path, text)
             rebuilt.append(path.name)
     return rebuilt
@@ -174,36 +158,6 @@ def export(json_path: Path, formats: tuple[str, ...], out_dir: Path | None = Non
     paths = output_paths(folder.path, json_path, formats)
     del paths["json"]  # the transcript itself is not copied
     return refresh_derived(transcript, paths)
-
-
-def _encoded(content: str | bytes) -> bytes:
-    return content if isinstance(content, bytes) else content.encode("utf-8")
-
-
-def atomic_write(path: Path, content: str | bytes) -> None:
-    """Write one file: a temporary file beside `path`, fsynced, renamed over it. Like
-    every file written here it is owner-only (0600) from its creation: the pseudonym
-    key and the raw transcripts rely on that."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(_temporary(path, content), path)
-    except OSError as error:
-        raise OutputError(f"could not write {path.name}: {reason(error)}") from None
-
-
-def _temporary(path: Path, content: str | bytes) -> Path:
-    """`content` (UTF-8 where it is text) in a new fsynced temporary file beside `path`
-    (removed if it fails)."""
-    handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False)
-    try:
-        with handle:
-            handle.write(_encoded(content))
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return Path(handle.name)
 
 
 def _sync_folder(folder: Path) -> None:

@@ -19,20 +19,39 @@ from typing import Any, Callable
 from . import __version__
 from .asr import ASRBackend
 from .attribution import SpeakerTimeline, guard_events, marks_of, segments_of
-from .audio import Audio, check_source, file_sha256, load_audio
+from .audio import Audio, check_source, load_audio
 from .diarization import Diarization, diarize, mark_overlapping, overlapping_speech
 from .errors import NameClashError, TranscribeError, UnexpectedError
+from .files import file_sha256
 from .languages import normalize_language
 from .loaded_models import LoadedModels
 from .locks import lock_path, recording_lock
 from .model_store import ModelStore
-from .outputs import OutputFolder, output_paths, read_transcript, refresh_derived, remove_leftovers, render_derived, write_transcript
+from .outputs import (
+    OutputFolder,
+    output_paths,
+    read_transcript,
+    refresh_derived,
+    remove_leftovers,
+    render_derived,
+    write_transcript,
+)
 from .quality import assess
 from .roles import assign_roles
 from .settings import Settings
 from .speech_activity import is_silent, silences
-from .transcript import GuardEvent, Mark, ModelInfo, Overlap, Provenance, Segment, Silence, SpeechTurn, Transcript
-from .transcription import TranscriptionOptions, TranscriptionResult, Transcriber
+from .transcript import (
+    GuardEvent,
+    Mark,
+    ModelInfo,
+    Overlap,
+    Provenance,
+    Segment,
+    Silence,
+    SpeechTurn,
+    Transcript,
+)
+from .transcription import Transcriber, TranscriptionOptions, TranscriptionResult
 from .voices import VoiceMatch, match, select_voices, speaker_speech
 from .windows import Window, plan_windows
 from .writers import DEFAULT_FORMATS

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import TranscriptFileError
+from .files import atomic_write
 from .identifiers import Finding
 from .locks import recording_lock
-from .outputs import atomic_write
 from .study_key import GENITIVE, KeyEntry
 
 NUMBERED = {"PERSON": "PERSON", "ORG": "ORG", "PLACE": "PLACE"}

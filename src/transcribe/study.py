@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NameClashError, SettingsError, TranscriptFileError
-from .outputs import atomic_write, output_paths, read_transcript, refresh_derived, write_transcript
+from .files import atomic_write
+from .outputs import output_paths, read_transcript, refresh_derived, write_transcript
 from .pseudonym_key import PseudonymKey, canonical
 from .pseudonymize import Find, as_words, file_name, pseudonymize, stage_record
 from .review import read_review, render_review

@@ -26,7 +26,7 @@ import yaml
 
 from .diarization import SpeakerCount
 from .errors import SettingsError, StudySettingsError
-from .outputs import atomic_write
+from .files import atomic_write
 from .settings import Settings
 
 FILE_NAME = "settings.yaml"
