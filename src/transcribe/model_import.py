@@ -39,10 +39,10 @@ def import_whisper(store: ModelStore, sources: list[Path], name: str, replace: b
 
 
 def import_segmentation(store: ModelStore, sources: list[Path], name: str, replace: bool = False) -> StoredModel:
-    from .pyannote_diarizer import _quiet_imports
+    from .pyannote_api import pyannote_classes
 
     path = _single_file(sources, ("pytorch_model.bin", "*.ckpt"), "pyannote segmentation checkpoint")
-    Model = _quiet_imports()[0]
+    Model = pyannote_classes()[0]
     try:
         model = Model.from_pretrained(str(path))
     except Exception as error:

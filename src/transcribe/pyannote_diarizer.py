@@ -21,6 +21,7 @@ from .diarization import Diarization, SpeakerCount, Turn
 from .errors import ModelError
 from .model_store import ModelStore
 from .offline import hub_opened
+from .pyannote_api import pyannote_classes
 from .transcript import ModelInfo, Speaker
 
 RECOMMENDED_PIPELINE = "pyannote/speaker-diarization-community-1"
@@ -48,16 +49,6 @@ TWO_VOICES_SHARE = 0.2
 SMALL_SPEAKER_SHARE = 0.03
 
 
-def _quiet_imports():
-    # pyannote warns at import time about optional backends we do not use.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pyannote.audio import Model, Pipeline
-        from pyannote.audio.core.plda import PLDA
-        from pyannote.audio.pipelines import SpeakerDiarization
-    return Model, Pipeline, PLDA, SpeakerDiarization
-
-
 def _hf_cached(repo_id: str) -> bool:
     from huggingface_hub import try_to_load_from_cache
 
@@ -65,7 +56,7 @@ def _hf_cached(repo_id: str) -> bool:
 
 
 def _offline_pipeline_class():
-    SpeakerDiarization = _quiet_imports()[3]
+    SpeakerDiarization = pyannote_classes()[3]
 
     class SharedFramesDiarization(SpeakerDiarization):
         """pyannote's pipeline, its chunk embeddings pooled from CAM++ frame features
@@ -92,7 +83,7 @@ def _offline_pipeline_class():
 
 
 def _build_offline_pipeline(store: ModelStore):
-    Model, _, PLDA, _ = _quiet_imports()
+    Model, _, PLDA, _ = pyannote_classes()
     from .campplus import CAMPPlusEmbedding
 
     segmentation = store.get("segmentation", OFFLINE_SEGMENTATION)
@@ -130,7 +121,7 @@ def _build_offline_pipeline(store: ModelStore):
 
 
 def _load_named_pipeline(spec: str, store: ModelStore):
-    _, Pipeline, _, _ = _quiet_imports()
+    _, Pipeline, _, _ = pyannote_classes()
     local = Path(spec).expanduser()
     if local.exists():
         source = str(local)

@@ -19,14 +19,14 @@ SEGMENTATION_NAME = "segmentation-3.0"
 
 class SpeechDetector:
     def __init__(self, store: ModelStore | None = None, device: str = "cpu"):
-        from .pyannote_diarizer import _quiet_imports
+        from .pyannote_api import pyannote_classes
 
         stored = (store or ModelStore()).get("segmentation", SEGMENTATION_NAME)
         self.available = stored is not None
         if not self.available:
             return
         self.model = ModelInfo("speech-detection", SEGMENTATION_NAME, "store", stored.sha256)
-        Model = _quiet_imports()[0]
+        Model = pyannote_classes()[0]
         from pyannote.audio.pipelines import VoiceActivityDetection
 
         self.pipeline = VoiceActivityDetection(segmentation=Model.from_pretrained(str(stored.path)))
