@@ -33,7 +33,7 @@ from transcribe.loaded_models import LoadedModels
 from transcribe.model_store import ModelStore
 from transcribe.outputs import read_transcript
 from transcribe.pipeline import Pipeline, transcribe_file
-from transcribe.progress_log import ProgressLog
+from transcribe.utils.progress_log import ProgressLog
 from transcribe.settings import DiarizationMode, Settings, Style
 from transcribe.study import HandOff, Study, export_handoff, run_formats
 from transcribe.study_settings import describe, differences, languages_in_use, read_study_settings, run_settings, settings_path, write_template

@@ -9,7 +9,6 @@ import pytest
 
 from transcribe.conventions import Conventions
 from transcribe.errors import OutputError, TranscribeError
-from transcribe.files import atomic_write
 from transcribe.outputs import output_paths, write_transcript
 from transcribe.pipeline import transcribe_file
 from transcribe.settings import Settings
@@ -23,6 +22,7 @@ from transcribe.transcript import (
     Transcript,
     Word,
 )
+from transcribe.utils.files import atomic_write
 from transcribe.writers import render_text
 
 
@@ -129,7 +129,7 @@ class _NeverCalled:
 
 
 def test_rerun_skips_a_finished_transcript_of_the_same_recording(tmp_path):
-    from transcribe.files import file_sha256
+    from transcribe.utils.files import file_sha256
 
     source = tmp_path / "interview.wav"
     source.write_bytes(b"RIFF recording bytes")

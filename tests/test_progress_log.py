@@ -3,7 +3,7 @@ minute while a stage runs on; the recording's name, the stage and a number, noth
 
 from __future__ import annotations
 
-from transcribe.progress_log import HEARTBEAT_S, ProgressLog
+from transcribe.utils.progress_log import HEARTBEAT_S, ProgressLog
 
 
 class Clock:

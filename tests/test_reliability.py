@@ -20,8 +20,18 @@ from synthetic import write_wav
 from test_outputs import make_transcript, segment
 
 from transcribe.audio import SAMPLE_RATE, Audio
-from transcribe.errors import ModelError, NameClashError, OutputError, TranscriptFileError
-from transcribe.outputs import output_paths, read_transcript, render_derived, write_transcript
+from transcribe.errors import (
+    ModelError,
+    NameClashError,
+    OutputError,
+    TranscriptFileError,
+)
+from transcribe.outputs import (
+    output_paths,
+    read_transcript,
+    render_derived,
+    write_transcript,
+)
 from transcribe.pipeline import transcribe_file
 from transcribe.settings import Settings
 
@@ -282,8 +292,8 @@ def test_messages_name_files_never_their_folders(tmp_path, capsys, model_home):
 def test_a_run_killed_at_any_point_is_finished_by_the_next_exactly_once(stage, sample_wav, tmp_path, model_home):
     """SIGKILL leaves no chance to clean up; the next run still ends with one complete,
     valid transcript set, and nothing else, in the folder."""
-    from transcribe.files import file_sha256
     from transcribe.outputs import read_transcript
+    from transcribe.utils.files import file_sha256
 
     source = tmp_path / "call.wav"  # 14 s of the sample call, both parties
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(sample_wav), "-ss", "6", "-t", "14", str(source)], check=True)

@@ -10,11 +10,11 @@ import pytest
 from transcribe import cli
 from transcribe.errors import ModelError, SettingsError
 from transcribe.model_store import ModelStore
-from transcribe.offline import hub_opened
 from transcribe.outputs import output_paths, write_transcript
 from transcribe.pipeline import changed_settings, transcribe_file
 from transcribe.settings import Settings
 from transcribe.transcript import Provenance, Recording, Transcript
+from transcribe.utils.offline import hub_opened
 
 
 def test_values_are_normalised_once():
@@ -55,7 +55,7 @@ def _schema2_transcript(tmp_path, settings: dict):
     tmp_path.mkdir(exist_ok=True)
     source = tmp_path / "call.wav"
     source.write_bytes(b"RIFF recording")
-    from transcribe.files import file_sha256
+    from transcribe.utils.files import file_sha256
 
     transcript = Transcript(
         recording=Recording("call.wav", file_sha256(source), 60.0, 2, 8000),

@@ -17,7 +17,6 @@ from test_reliability import FakePipeline
 
 from flows.interviews import Options
 from transcribe import cli
-from transcribe.files import file_sha256
 from transcribe.batch import ReportRow, other_settings, plan
 from transcribe.diarization import SpeakerCount
 from transcribe.errors import SettingsError
@@ -33,6 +32,7 @@ from transcribe.study_settings import (
     settings_path,
     write_template,
 )
+from transcribe.utils.files import file_sha256
 
 
 def study_file(root: Path, text: str, study: str = "pilot") -> Path:

@@ -50,7 +50,7 @@ def test_sample_call_has_word_timings_inside_the_speech(sample_transcript, sampl
 
 
 def test_transcript_records_what_made_it(sample_transcript, sample_wav):
-    from transcribe.files import file_sha256
+    from transcribe.utils.files import file_sha256
 
     recording = sample_transcript.recording
     assert recording.source_name == "sample.wav" and recording.sha256 == file_sha256(sample_wav)

@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 import pytest
-
 from scripts import (
     ENGLISH_FILLER_CALL,
     ENGLISH_FILLER_PHONEMES,
@@ -24,8 +23,9 @@ from scripts import (
     PARTICIPANT,
 )
 from synthetic import build_dialogue, telephone_mono, telephone_stereo, with_fillers
+
 from transcribe.guards import loop_cut
-from transcribe.intervals import intersect, length, union
+from transcribe.utils.intervals import intersect, length, union
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .offline import enforce_offline
+from .utils.offline import enforce_offline
 
 # Before any dependency is imported: telemetry off and the hub offline for every user of
 # the package (the command line, the Prefect flows, a notebook), not only the CLI.

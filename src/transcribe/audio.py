@@ -23,8 +23,8 @@ from .errors import (
     NotAudioError,
     SourceChangedError,
 )
-from .files import file_sha256
 from .transcript import Recording
+from .utils.files import file_sha256
 
 SAMPLE_RATE = 16_000
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import FileMissingError, SettingsError, TranscribeError
-from .files import file_sha256
 from .outputs import read_transcript
 from .pipeline import changed_settings
 from .settings import Settings
 from .study_settings import describe
 from .transcript import Transcript
+from .utils.files import file_sha256
 
 # Files an inbox may hold that are not recordings (yet): hidden files, downloads and copies
 # in progress, and what this tool writes itself.

@@ -12,9 +12,18 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import __version__  # importing the package switches telemetry off and the hub offline
-from .crash_log import write_crash_log
-from .errors import ReviewFileError, SettingsError, TranscribeError, TranscriptFileError, UnexpectedError, for_command_line
+from . import (
+    __version__,  # importing the package switches telemetry off and the hub offline
+)
+from .errors import (
+    ReviewFileError,
+    SettingsError,
+    TranscribeError,
+    TranscriptFileError,
+    UnexpectedError,
+    for_command_line,
+)
+from .utils.crash_log import write_crash_log
 from .writers import WRITERS
 
 DERIVED_FORMATS = ", ".join(name for name in WRITERS if name != "json")
@@ -457,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _crashed(error: UnexpectedError, cause: BaseException | None) -> int:
-    log = write_crash_log(error.stage, cause or error)
+    log = write_crash_log(error.stage, cause or error, __version__)
     where = f"the details are in {log}" if log else "no crash log could be written"
     print(f"error: {error}; {where} (please report it)", file=sys.stderr)
     return error.exit_code

@@ -160,7 +160,7 @@ def diarize_speech(
     """pyannote on the recording less its long stretches without speech (hold music, tones,
     silence: voice_activity.py), its turns mapped back to the recording's time. Where
     nothing is left out the whole recording is diarized; where nothing is left, nobody spoke."""
-    from .intervals import subtract
+    from .utils.intervals import subtract
     from .voice_activity import long_silences
 
     mono, rate = audio.mono(), audio.sample_rate

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import ModelError
 from .model_store import ModelStore, StoredModel
-from .offline import hub_opened
+from .utils.offline import hub_opened
 
 NB_WHISPER_SIZES = ("tiny", "base", "small", "medium", "large")
 # nb-whisper-large, ...; the -verbatim variants write lower case without punctuation and
@@ -45,7 +45,11 @@ def store_name(repo: str) -> str:
 
 def _snapshot(repo: str, store: ModelStore) -> Path:
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+    )
 
     try:
         with hub_opened(store.allow_download):

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import ModelError
-from .files import file_sha256
+from .utils.files import file_sha256
 
 KINDS = ("whisper", "segmentation", "embedding")
 

@@ -22,10 +22,8 @@ from .attribution import SpeakerTimeline, guard_events, marks_of, segments_of
 from .audio import Audio, check_source, load_audio
 from .diarization import Diarization, diarize, mark_overlapping, overlapping_speech
 from .errors import NameClashError, TranscribeError, UnexpectedError
-from .files import file_sha256
 from .languages import normalize_language
 from .loaded_models import LoadedModels
-from .locks import lock_path, recording_lock
 from .model_store import ModelStore
 from .outputs import (
     OutputFolder,
@@ -52,6 +50,8 @@ from .transcript import (
     Transcript,
 )
 from .transcription import Transcriber, TranscriptionOptions, TranscriptionResult
+from .utils.files import file_sha256
+from .utils.locks import lock_path, recording_lock
 from .voices import VoiceMatch, match, select_voices, speaker_speech
 from .windows import Window, plan_windows
 from .writers import DEFAULT_FORMATS

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .offline import TELEMETRY_OFF
+from .utils.offline import TELEMETRY_OFF
 
 LOCAL_HOST = "127.0.0.1"
 DEFAULT_PORT = "4200"

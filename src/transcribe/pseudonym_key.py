@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import TranscriptFileError
-from .files import atomic_write
 from .identifiers import Finding
-from .locks import recording_lock
 from .study_key import GENITIVE, KeyEntry
+from .utils.files import atomic_write
+from .utils.locks import recording_lock
 
 NUMBERED = {"PERSON": "PERSON", "ORG": "ORG", "PLACE": "PLACE"}
 UNNUMBERED = ("PHONE", "ID-NUMBER", "EMAIL", "URL", "ADDRESS")

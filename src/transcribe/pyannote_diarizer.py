@@ -20,9 +20,9 @@ import torch
 from .diarization import Diarization, SpeakerCount, Turn
 from .errors import ModelError
 from .model_store import ModelStore
-from .offline import hub_opened
 from .pyannote_api import pyannote_classes
 from .transcript import ModelInfo, Speaker
+from .utils.offline import hub_opened
 
 RECOMMENDED_PIPELINE = "pyannote/speaker-diarization-community-1"
 OFFLINE_PIPELINE = "offline"  # the pipeline assembled from the local model store

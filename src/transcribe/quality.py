@@ -39,8 +39,16 @@ import math
 
 from .conventions import Conventions, clock
 from .coverage import unaccounted
-from .intervals import Interval, intersect, length, near, subtract, union
-from .transcript import ListenSpan, QualityReport, Segment, SpeakerCheck, SpeechTurn, Transcript, Word
+from .transcript import (
+    ListenSpan,
+    QualityReport,
+    Segment,
+    SpeakerCheck,
+    SpeechTurn,
+    Transcript,
+    Word,
+)
+from .utils.intervals import Interval, intersect, length, near, subtract, union
 
 __all__ = ["QualityReport", "assess", "headline", "render_summary"]
 

@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NameClashError, SettingsError, TranscriptFileError
-from .files import atomic_write
 from .outputs import output_paths, read_transcript, refresh_derived, write_transcript
 from .pseudonym_key import PseudonymKey, canonical
 from .pseudonymize import Find, as_words, file_name, pseudonymize, stage_record
 from .review import read_review, render_review
 from .study_key import StudyKey, find_known
 from .transcript import Transcript
+from .utils.files import atomic_write
 from .writers import DEFAULT_FORMATS, parse_formats
 
 HANDOFF_FORMATS = ("docx", "txt", "maxqda", "nvivo", "srt", "vtt", "html")

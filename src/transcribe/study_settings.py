@@ -26,8 +26,8 @@ import yaml
 
 from .diarization import SpeakerCount
 from .errors import SettingsError, StudySettingsError
-from .files import atomic_write
 from .settings import Settings
+from .utils.files import atomic_write
 
 FILE_NAME = "settings.yaml"
 STUDY_FIELDS = ("model", "language", "languages", "diarization", "diarization_model", "speakers", "beam_size",

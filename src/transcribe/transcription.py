@@ -50,9 +50,24 @@ from .conventions import decoding_prompt
 from .coverage import UNACCOUNTED_MIN_S, longest, unaccounted
 from .diarization import Turn
 from .errors import SettingsError
-from .filler_pass import Island, filler_word, insert_filler, island_audio, islands, pack_islands, unexplained
-from .guards import LOGPROB_THRESHOLD, REMOVES_TEXT, is_no_speech, is_unreliable, loop_cut, loop_tail, repeats
-from .intervals import Interval, union
+from .filler_pass import (
+    Island,
+    filler_word,
+    insert_filler,
+    island_audio,
+    islands,
+    pack_islands,
+    unexplained,
+)
+from .guards import (
+    LOGPROB_THRESHOLD,
+    REMOVES_TEXT,
+    is_no_speech,
+    is_unreliable,
+    loop_cut,
+    loop_tail,
+    repeats,
+)
 from .languages import (
     DETECTOR_SURE,
     TURN_SWITCH_MIN_S,
@@ -66,6 +81,7 @@ from .languages import (
 )
 from .speech_activity import crosstalk_gate, frame_energies_db, noise_floor_db, silences
 from .transcript import Word
+from .utils.intervals import Interval, union
 from .windows import MAX_WINDOW_S, Window, plan_windows
 
 # openai-whisper's own fallback: output this repetitive or this improbable is decoded

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .conventions import Conventions, clean_text, clock, pause_length
-from .intervals import Interval, intersect, length, near
 from .transcript import Mark, Segment, Transcript, Word
+from .utils.intervals import Interval, intersect, length, near
 
 
 @dataclass(frozen=True)

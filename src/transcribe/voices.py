@@ -23,10 +23,10 @@ import numpy as np
 from .audio import SAMPLE_RATE, Audio, load_audio
 from .diarization import Diarization, Turn
 from .errors import InputFileError, ModelError, SettingsError, TranscribeError
-from .files import atomic_write
 from .model_store import ModelStore
 from .speech_activity import active_frames, frame_energies_db, frames_to_activity
 from .transcript import ModelInfo
+from .utils.files import atomic_write
 
 # The store's CAM++ weights: the embedding model of the offline diarization pipeline.
 EMBEDDING_MODEL = "campplus"

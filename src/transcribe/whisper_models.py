@@ -101,7 +101,7 @@ def resolve_whisper(spec: str, device: str, store: ModelStore | None = None) -> 
     if stored is not None:
         return WhisperSource(ModelInfo("asr", spec, "store", stored.sha256), stored=stored)
     if path.is_file():
-        from .files import file_sha256
+        from .utils.files import file_sha256
 
         return WhisperSource(ModelInfo("asr", path.name, "path", file_sha256(path)), path=path)
     if spec in whisper._MODELS:

@@ -12,8 +12,6 @@ import traceback
 from datetime import datetime
 from pathlib import Path
 
-from . import __version__
-
 
 def logs_dir() -> Path:
     if "TRANSCRIBE_HOME" in os.environ:
@@ -22,8 +20,9 @@ def logs_dir() -> Path:
     return Path(state_home) / "transcribe" / "logs"
 
 
-def write_crash_log(stage: str, error: BaseException) -> Path | None:
-    """Write the crash's traceback; its path, or None where it could not be written."""
+def write_crash_log(stage: str, error: BaseException, version: str) -> Path | None:
+    """Write the crash's traceback, with transcribe's `version`; its path, or None where it
+    could not be written."""
     folder = logs_dir()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     try:
@@ -31,7 +30,7 @@ def write_crash_log(stage: str, error: BaseException) -> Path | None:
         path = folder / f"crash-{stamp}-{os.getpid()}.log"
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as log:
-            log.write(f"transcribe {__version__}, Python {platform.python_version()}, {platform.platform()}\n")
+            log.write(f"transcribe {version}, Python {platform.python_version()}, {platform.platform()}\n")
             log.write(f"stage: {stage}\ncommand: {' '.join(sys.argv[1:2])}\n\n")
             log.write("".join(traceback.format_exception(error)))
     except OSError:
