@@ -60,7 +60,7 @@ def ours(path: Path, language: str, style: str, model: str, device: str) -> str:
 
 
 def plain_whisper(path: Path, language: str, model: str, device: str) -> str:
-    from transcribe.whisper_models import load_whisper
+    from transcribe.models.whisper_models import load_whisper
 
     asr, _ = load_whisper(model, device)
     mono = load_audio(path).samples.mean(axis=0)

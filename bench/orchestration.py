@@ -108,13 +108,13 @@ def recordings(work: Path, n: int, seconds: float) -> tuple[Path, list[dict]]:
 
 def child_library(args) -> dict:
     started = time.perf_counter()
+    import torch
+
     from transcribe.batch import find_recordings
-    from transcribe.loaded_models import LoadedModels
-    from transcribe.model_store import ModelStore
+    from transcribe.models.loaded_models import LoadedModels
+    from transcribe.models.store import ModelStore
     from transcribe.pipeline import Pipeline, transcribe_file
     from transcribe.settings import Settings
-
-    import torch
 
     imported = time.perf_counter()
     per_file = {}
@@ -133,10 +133,10 @@ def child_flow(args) -> dict:
     started = time.perf_counter()
     os.environ["TRANSCRIBE_AUDIO_ROOT"] = str(args.audio)
     os.environ["TRANSCRIBE_TRANSCRIPTS_ROOT"] = str(args.out)
-    from flows.interviews import Options, transcribe_batch
+    import torch
     from prefect.testing.utilities import prefect_test_harness
 
-    import torch
+    from flows.interviews import Options, transcribe_batch
 
     imported = time.perf_counter()
     with prefect_test_harness(server_startup_timeout=180):
@@ -163,7 +163,7 @@ def child_warmup(args) -> dict:
     import flows.interviews  # noqa: F401
     import transcribe.cli  # noqa: F401
     import transcribe.pipeline  # noqa: F401
-    from transcribe.model_store import ModelStore
+    from transcribe.models.store import ModelStore
 
     imported = time.perf_counter()
     read = 0

@@ -72,8 +72,12 @@ def weights() -> Path:
 @pytest.fixture(scope="session")
 def model_home(tmp_path_factory, weights):
     """A fresh TRANSCRIBE_HOME whose store is filled by the real import code."""
-    from transcribe.model_import import import_embedding, import_segmentation, import_whisper
-    from transcribe.model_store import ModelStore
+    from transcribe.models.importer import (
+        import_embedding,
+        import_segmentation,
+        import_whisper,
+    )
+    from transcribe.models.store import ModelStore
 
     home = tmp_path_factory.mktemp("transcribe-home")
     previous = os.environ.get("TRANSCRIBE_HOME")
@@ -92,7 +96,7 @@ def model_home(tmp_path_factory, weights):
 
 @pytest.fixture(scope="session")
 def store(model_home):
-    from transcribe.model_store import ModelStore
+    from transcribe.models.store import ModelStore
 
     return ModelStore()
 

@@ -12,7 +12,7 @@ import pytest
 import whisper
 
 from transcribe.metrics import wer
-from transcribe.whisper_models import load_whisper
+from transcribe.models.whisper_models import load_whisper
 
 pytestmark = pytest.mark.slow
 

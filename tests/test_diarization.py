@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import annotation, der
 
 from transcribe.audio import Audio, load_audio
 from transcribe.diarization import SpeakerCount, channels_are_separate, diarize
 from transcribe.errors import SettingsError
-
-from conftest import annotation, der
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +113,7 @@ def test_contradictory_speaker_counts_are_rejected():
 def test_campplus_shared_trunk_gives_the_same_embeddings_as_one_at_a_time(store, sample_wav):
     import torch
 
-    from transcribe.campplus import CAMPPlusEmbedding
+    from transcribe.models.campplus import CAMPPlusEmbedding
 
     model = CAMPPlusEmbedding.from_weights(store.get("embedding", "campplus").path)
     audio = torch.from_numpy(load_audio(sample_wav).samples[0])

@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from transcribe.errors import ModelError
-from transcribe.model_import import import_whisper
-from transcribe.model_store import ModelStore
-from transcribe.whisper_models import load_whisper
-from transcribe.whisper_import import convert, hf_to_whisper_name
+from transcribe.models._whisper_import import convert, hf_to_whisper_name
+from transcribe.models.importer import import_whisper
+from transcribe.models.store import ModelStore
+from transcribe.models.whisper_models import load_whisper
 
 
 def test_imported_models_are_listed_with_checksums(model_home):

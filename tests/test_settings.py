@@ -9,7 +9,7 @@ import pytest
 
 from transcribe import cli
 from transcribe.errors import ModelError, SettingsError
-from transcribe.model_store import ModelStore
+from transcribe.models.store import ModelStore
 from transcribe.outputs import output_paths, write_transcript
 from transcribe.pipeline import changed_settings, transcribe_file
 from transcribe.settings import Settings
@@ -102,7 +102,7 @@ def test_a_transcript_recorded_with_string_settings_is_still_up_to_date(tmp_path
 def test_downloads_are_a_choice_of_the_run_not_of_the_process(tmp_path, monkeypatch):
     from huggingface_hub import constants
 
-    from transcribe.whisper_models import resolve_whisper
+    from transcribe.models.whisper_models import resolve_whisper
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no Whisper model downloaded
     allowed = ModelStore(tmp_path / "models", allow_download=True)

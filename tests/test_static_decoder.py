@@ -28,8 +28,8 @@ def windows(sample_wav) -> list[np.ndarray]:
 
 
 def _backend(store, name: str, precision: str = "fp32"):
+    from transcribe.models.whisper_models import load_whisper
     from transcribe.whisper_backend import WhisperBackend
-    from transcribe.whisper_models import load_whisper
 
     model, info = load_whisper(name, "cpu", store)
     return WhisperBackend(model, info, "cpu", precision)

@@ -11,7 +11,7 @@ import pytest
 from transcribe.audio import load_audio
 from transcribe.cli import main
 from transcribe.errors import InputFileError, ModelError, SettingsError
-from transcribe.model_store import ModelStore
+from transcribe.models.store import ModelStore
 from transcribe.roles import assign_roles
 from transcribe.settings import Settings
 from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript

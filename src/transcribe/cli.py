@@ -231,7 +231,7 @@ def settings_from_args(args: argparse.Namespace, study: dict | None = None):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .model_store import ModelStore
+    from .models.store import ModelStore
     from .pipeline import Pipeline, transcribe_file
     from .quality import headline
     from .study import run_formats
@@ -378,11 +378,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from .model_store import ModelStore
+    from .models.store import ModelStore
 
     store = ModelStore()
     if args.models_command == "import":
-        from .model_import import IMPORTERS
+        from .models.importer import IMPORTERS
 
         for source in args.sources:
             if not source.exists():
@@ -393,7 +393,7 @@ def _models(args: argparse.Namespace) -> int:
 
     import whisper
 
-    from .whisper_models import _official_cache_file
+    from .models.whisper_models import _official_cache_file
 
     print(f"model store: {store.root}")
     for model in store.list():
@@ -404,13 +404,13 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _voices(args: argparse.Namespace) -> int:
-    from .model_store import ModelStore
+    from .models.store import ModelStore
     from .voices import VoiceStore, enrol
 
     store = ModelStore()
     voices = VoiceStore.beside(store)
     if args.voices_command == "enroll":
-        from .whisper_models import resolve_device
+        from .models.whisper_models import resolve_device
 
         voice = enrol(store, args.name, args.clip, args.role, args.replace, resolve_device(args.device))
         print(f"enrolled voice '{voice.name}' (role {voice.role}) from {voice.seconds:.1f} s of speech in {voices.root}")

@@ -29,13 +29,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer import (
+    AnalyzerEngine,
+    EntityRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
-from presidio_analyzer.predefined_recognizers import NhsRecognizer, SpacyRecognizer, UrlRecognizer, UsSsnRecognizer
+from presidio_analyzer.predefined_recognizers import (
+    NhsRecognizer,
+    SpacyRecognizer,
+    UrlRecognizer,
+    UsSsnRecognizer,
+)
 
 from .errors import ModelError
 from .identifiers import Finding, find_identifiers, resolve
-from .ner_models import LANGUAGES
+from .models.ner_models import LANGUAGES
 from .study_key import StudyKey, common_word
 
 # Whisper's and spaCy's codes for the languages detection knows.
@@ -211,7 +221,9 @@ def _huggingface(language: str, name: str) -> tuple[object, NerModel]:
     unless allowed) or folder."""
     if importlib.util.find_spec("transformers") is None:
         raise ModelError(f"the NER model '{name}' is a Hugging Face token classifier, which needs the transformers package (pip install transformers)")
-    from presidio_analyzer.predefined_recognizers.ner.huggingface_ner_recognizer import HuggingFaceNerRecognizer
+    from presidio_analyzer.predefined_recognizers.ner.huggingface_ner_recognizer import (
+        HuggingFaceNerRecognizer,
+    )
 
     try:
         recognizer = HuggingFaceNerRecognizer(

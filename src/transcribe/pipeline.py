@@ -23,8 +23,8 @@ from .audio import Audio, check_source, load_audio
 from .diarization import Diarization, diarize, mark_overlapping, overlapping_speech
 from .errors import NameClashError, TranscribeError, UnexpectedError
 from .languages import normalize_language
-from .loaded_models import LoadedModels
-from .model_store import ModelStore
+from .models.loaded_models import LoadedModels
+from .models.store import ModelStore
 from .outputs import (
     OutputFolder,
     output_paths,
@@ -73,7 +73,7 @@ class Pipeline:
     every Pipeline of a process and they load once for all of them."""
 
     def __init__(self, settings: Settings, store: ModelStore | None = None, models: LoadedModels | None = None):
-        from .whisper_models import resolve_device
+        from .models.whisper_models import resolve_device
 
         self.settings = settings
         self.store = store or ModelStore()
@@ -86,7 +86,7 @@ class Pipeline:
     def check(self) -> None:
         """Find the Whisper model without loading it: a wrong `model` fails before any work."""
         if self._whisper_source is None:
-            from .whisper_models import resolve_whisper
+            from .models.whisper_models import resolve_whisper
 
             self._whisper_source = resolve_whisper(self.settings.model, self.device, self.store)
 

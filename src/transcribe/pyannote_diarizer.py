@@ -19,8 +19,8 @@ import torch
 
 from .diarization import Diarization, SpeakerCount, Turn
 from .errors import ModelError
-from .model_store import ModelStore
-from .pyannote_api import pyannote_classes
+from .models.pyannote_api import pyannote_classes
+from .models.store import ModelStore
 from .transcript import ModelInfo, Speaker
 from .utils.offline import hub_opened
 
@@ -84,7 +84,7 @@ def _offline_pipeline_class():
 
 def _build_offline_pipeline(store: ModelStore):
     Model, _, PLDA, _ = pyannote_classes()
-    from .campplus import CAMPPlusEmbedding
+    from .models.campplus import CAMPPlusEmbedding
 
     segmentation = store.get("segmentation", OFFLINE_SEGMENTATION)
     embedding = store.get("embedding", OFFLINE_EMBEDDING)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .model_store import ModelStore
+from .models.store import ModelStore
 from .speech_activity import FRAME_S, HOP_S
 from .transcript import ModelInfo
 
@@ -19,7 +19,7 @@ SEGMENTATION_NAME = "segmentation-3.0"
 
 class SpeechDetector:
     def __init__(self, store: ModelStore | None = None, device: str = "cpu"):
-        from .pyannote_api import pyannote_classes
+        from .models.pyannote_api import pyannote_classes
 
         stored = (store or ModelStore()).get("segmentation", SEGMENTATION_NAME)
         self.available = stored is not None

@@ -209,7 +209,7 @@ class HandOff:
     says what the user should know before trusting the result (no key, NER off)."""
 
     def __init__(self, study: Study, key: Path | None, formats: tuple[str, ...] = HANDOFF_FORMATS):
-        from .ner_models import ner_notice, resolve_ner
+        from .models.ner_models import ner_notice, resolve_ner
 
         self.study, self.formats = study, formats
         self.key = study.study_key(key)

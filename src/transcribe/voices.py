@@ -23,7 +23,7 @@ import numpy as np
 from .audio import SAMPLE_RATE, Audio, load_audio
 from .diarization import Diarization, Turn
 from .errors import InputFileError, ModelError, SettingsError, TranscribeError
-from .model_store import ModelStore
+from .models.store import ModelStore
 from .speech_activity import active_frames, frame_energies_db, frames_to_activity
 from .transcript import ModelInfo
 from .utils.files import atomic_write
@@ -136,7 +136,7 @@ class VoiceEmbedder:
     def __init__(self, store: ModelStore, device: str = "cpu"):
         import torch
 
-        from .campplus import CAMPPlusEmbedding
+        from .models.campplus import CAMPPlusEmbedding
 
         stored = _stored_embedding_model(store)
         self.info = ModelInfo("voice-embedding", EMBEDDING_MODEL, "store", stored.sha256)

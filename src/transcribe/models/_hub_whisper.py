@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import ModelError
-from .model_store import ModelStore, StoredModel
-from .utils.offline import hub_opened
+from ..errors import ModelError
+from ..utils.offline import hub_opened
+from .store import ModelStore, StoredModel
 
 NB_WHISPER_SIZES = ("tiny", "base", "small", "medium", "large")
 # nb-whisper-large, ...; the -verbatim variants write lower case without punctuation and
@@ -71,6 +71,6 @@ def load_from_hub(store: ModelStore, repo: str) -> StoredModel:
     stored = store.get("whisper", store_name(repo))
     if stored is not None:
         return stored
-    from .model_import import import_whisper
+    from .importer import import_whisper
 
     return import_whisper(store, [_snapshot(repo, store)], store_name(repo))

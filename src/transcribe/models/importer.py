@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from .errors import ModelError
-from .model_store import ModelStore, StoredModel
+from ..errors import ModelError
+from .store import ModelStore, StoredModel
 
 
 def _single_file(sources: list[Path], patterns: tuple[str, ...], what: str) -> Path:
@@ -26,7 +26,7 @@ def _single_file(sources: list[Path], patterns: tuple[str, ...], what: str) -> P
 
 
 def import_whisper(store: ModelStore, sources: list[Path], name: str, replace: bool = False) -> StoredModel:
-    from .whisper_import import convert
+    from ._whisper_import import convert
 
     converted = convert(sources)
     meta = {

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .ct2_reader import read_ct2_variables
-from .errors import ModelError
+from ..errors import ModelError
+from ._ct2_reader import read_ct2_variables
 
 HEAD_DIM = 64  # every Whisper size uses 64-dimensional attention heads
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import torch
 import whisper
 
-from .errors import ModelError, SettingsError
-from .hub_whisper import SHORT_NAMES, hub_repo, load_from_hub
-from .model_store import ModelStore, StoredModel
-from .transcript import ModelInfo
+from ..errors import ModelError, SettingsError
+from ..transcript import ModelInfo
+from ._hub_whisper import SHORT_NAMES, hub_repo, load_from_hub
+from .store import ModelStore, StoredModel
 
 # Tried in order when --model is "auto".
 AUTO_MODELS = {"cuda": ("turbo", "large-v3", "base"), "cpu": ("base", "small", "tiny")}
@@ -101,7 +101,7 @@ def resolve_whisper(spec: str, device: str, store: ModelStore | None = None) -> 
     if stored is not None:
         return WhisperSource(ModelInfo("asr", spec, "store", stored.sha256), stored=stored)
     if path.is_file():
-        from .utils.files import file_sha256
+        from ..utils.files import file_sha256
 
         return WhisperSource(ModelInfo("asr", path.name, "path", file_sha256(path)), path=path)
     if spec in whisper._MODELS:

@@ -26,7 +26,7 @@ import torchaudio.compliance.kaldi as kaldi
 from pyannote.audio import Model
 from pyannote.audio.models.blocks.pooling import StatsPool
 
-from .errors import ModelError
+from ..errors import ModelError
 
 FEATURE_DIM = 80
 FRAME_S = 0.02  # one frame of the trunk's output: 10 ms filterbank frames, stride 2

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import ModelError
-from .utils.files import file_sha256
+from ..errors import ModelError
+from ..utils.files import file_sha256
 
 KINDS = ("whisper", "segmentation", "embedding")
 
