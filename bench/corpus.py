@@ -79,7 +79,7 @@ def _synthetic(shape: str | None, minutes: float, seed: int, voices: tuple[str, 
 
 def _shared(name: str, turns_by: str | None = None) -> Callable[[Path, Item], None]:
     def build(folder: Path, item: Item) -> None:
-        from transcribe.audio import load_audio
+        from transcribe.ingest.audio import load_audio
 
         source = SHARED_AUDIO / name
         shutil.copyfile(source, folder / name)

@@ -25,7 +25,7 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field, PositiveInt
 
-from transcribe.audio import Audio, load_audio
+from transcribe.ingest.audio import Audio, load_audio
 from transcribe.batch import Planned, ReportRow, Roots, find_recordings, other_settings, plan, summary
 from transcribe.diarization import Diarization, SpeakerCount
 from transcribe.errors import SettingsError, TranscribeError, UnexpectedError

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from transcribe.asr import Hypothesis, Region
-from transcribe.audio import SAMPLE_RATE, Audio
+from transcribe.ingest.audio import SAMPLE_RATE, Audio
 from transcribe.transcript import ModelInfo, Recording, Word
 
 LANGUAGES = ("en", "no", "nn", "de", "es", "fi")

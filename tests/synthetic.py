@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from transcribe.audio import SAMPLE_RATE, load_audio
+from transcribe.ingest.audio import SAMPLE_RATE, load_audio
 
 
 @dataclass

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from synthetic import write_wav
 
-from transcribe.audio import SAMPLE_RATE
+from transcribe.ingest.audio import SAMPLE_RATE
 
 pytestmark = pytest.mark.slow
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import annotation, der
 
-from transcribe.audio import Audio, load_audio
 from transcribe.diarization import SpeakerCount, channels_are_separate, diarize
 from transcribe.errors import SettingsError
+from transcribe.ingest.audio import Audio, load_audio
 
 
 @pytest.fixture(scope="module")

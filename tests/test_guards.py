@@ -40,7 +40,7 @@ def energy_vad_pipeline(store):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(NON_SPEECH))
 def test_no_words_are_invented_on_a_minute_of_non_speech(pipeline, energy_vad_pipeline, non_speech_files, name):
-    from transcribe.audio import load_audio
+    from transcribe.ingest.audio import load_audio
 
     assert load_audio(non_speech_files[name]).duration == pytest.approx(60.0, abs=0.5)
     for runner in (pipeline, energy_vad_pipeline):

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from synthetic import speak, telephone_mono, write_wav
 
-from transcribe.audio import SAMPLE_RATE, load_audio
 from transcribe.diarization import SpeakerCount, diarize
+from transcribe.ingest.audio import SAMPLE_RATE, load_audio
 
 pytestmark = pytest.mark.slow
 

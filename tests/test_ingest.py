@@ -9,11 +9,15 @@ import sys
 
 import numpy as np
 import pytest
-
-from transcribe.audio import SAMPLE_RATE, load_audio
-from transcribe.errors import CorruptAudioError, EmptyFileError, NoAudioStreamError, NotAudioError
-
 from synthetic import write_wav
+
+from transcribe.errors import (
+    CorruptAudioError,
+    EmptyFileError,
+    NoAudioStreamError,
+    NotAudioError,
+)
+from transcribe.ingest.audio import SAMPLE_RATE, load_audio
 
 
 def ffmpeg(*args: str) -> None:

@@ -19,13 +19,13 @@ import pytest
 from synthetic import write_wav
 from test_outputs import make_transcript, segment
 
-from transcribe.audio import SAMPLE_RATE, Audio
 from transcribe.errors import (
     ModelError,
     NameClashError,
     OutputError,
     TranscriptFileError,
 )
+from transcribe.ingest.audio import SAMPLE_RATE, Audio
 from transcribe.outputs import (
     output_paths,
     read_transcript,

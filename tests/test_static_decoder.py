@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from transcribe.asr import Region
-from transcribe.audio import load_audio
+from transcribe.ingest.audio import load_audio
 from transcribe.static_decoder import loop_start
 
 

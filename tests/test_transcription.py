@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from transcribe.audio import load_audio
+from transcribe.ingest.audio import load_audio
 from transcribe.metrics import normalize, speaker_attributed_wer, wer, words_by_speaker
 from transcribe.transcript import SCHEMA_VERSION, Transcript
 

@@ -8,9 +8,9 @@ import stat
 import numpy as np
 import pytest
 
-from transcribe.audio import load_audio
 from transcribe.cli import main
 from transcribe.errors import InputFileError, ModelError, SettingsError
+from transcribe.ingest.audio import load_audio
 from transcribe.models.store import ModelStore
 from transcribe.roles import assign_roles
 from transcribe.settings import Settings

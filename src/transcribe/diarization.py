@@ -7,9 +7,9 @@ from typing import Callable
 
 import numpy as np
 
-from .audio import Audio
 from .errors import SettingsError
-from .speech_activity import (
+from .ingest.audio import Audio
+from .ingest.speech_activity import (
     FLOOR_MARGIN_DB,
     SILENT_RECORDING_DB,
     active_frames,

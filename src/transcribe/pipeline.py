@@ -19,9 +19,10 @@ from typing import Any, Callable
 from . import __version__
 from .asr import ASRBackend
 from .attribution import SpeakerTimeline, guard_events, marks_of, segments_of
-from .audio import Audio, check_source, load_audio
 from .diarization import Diarization, diarize, mark_overlapping, overlapping_speech
 from .errors import NameClashError, TranscribeError, UnexpectedError
+from .ingest.audio import Audio, check_source, load_audio
+from .ingest.speech_activity import is_silent, silences
 from .languages import normalize_language
 from .models.loaded_models import LoadedModels
 from .models.store import ModelStore
@@ -37,7 +38,6 @@ from .outputs import (
 from .quality import assess
 from .roles import assign_roles
 from .settings import Settings
-from .speech_activity import is_silent, silences
 from .transcript import (
     GuardEvent,
     Mark,

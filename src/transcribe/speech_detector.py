@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .ingest.speech_activity import FRAME_S, HOP_S
 from .models.store import ModelStore
-from .speech_activity import FRAME_S, HOP_S
 from .transcript import ModelInfo
 
 SEGMENTATION_NAME = "segmentation-3.0"

@@ -45,7 +45,6 @@ import numpy as np
 
 from .asr import ASRBackend, Encoded, Hypothesis, Prepared, Region
 from .attribution import WindowText
-from .audio import SAMPLE_RATE, Audio
 from .conventions import decoding_prompt
 from .coverage import UNACCOUNTED_MIN_S, longest, unaccounted
 from .diarization import Turn
@@ -68,6 +67,13 @@ from .guards import (
     loop_tail,
     repeats,
 )
+from .ingest.audio import SAMPLE_RATE, Audio
+from .ingest.speech_activity import (
+    crosstalk_gate,
+    frame_energies_db,
+    noise_floor_db,
+    silences,
+)
 from .languages import (
     DETECTOR_SURE,
     TURN_SWITCH_MIN_S,
@@ -79,7 +85,6 @@ from .languages import (
     share_of,
     switch_candidate,
 )
-from .speech_activity import crosstalk_gate, frame_energies_db, noise_floor_db, silences
 from .transcript import Word
 from .utils.intervals import Interval, union
 from .windows import MAX_WINDOW_S, Window, plan_windows

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, Audio, load_audio
 from .diarization import Diarization, Turn
 from .errors import InputFileError, ModelError, SettingsError, TranscribeError
+from .ingest.audio import SAMPLE_RATE, Audio, load_audio
+from .ingest.speech_activity import active_frames, frame_energies_db, frames_to_activity
 from .models.store import ModelStore
-from .speech_activity import active_frames, frame_energies_db, frames_to_activity
 from .transcript import ModelInfo
 from .utils.files import atomic_write
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .diarization import Turn
-from .speech_activity import HOP_S, quietest_point
+from .ingest.speech_activity import HOP_S, quietest_point
 
 MAX_WINDOW_S = 30.0
 # A window is not cut before this much of it is filled, if the speech goes on.

@@ -14,8 +14,8 @@ from pathlib import Path
 import ffmpeg
 import numpy as np
 
-from .conventions import clock
-from .errors import (
+from ..conventions import clock
+from ..errors import (
     CorruptAudioError,
     EmptyFileError,
     FileMissingError,
@@ -23,8 +23,8 @@ from .errors import (
     NotAudioError,
     SourceChangedError,
 )
-from .transcript import Recording
-from .utils.files import file_sha256
+from ..transcript import Recording
+from ..utils.files import file_sha256
 
 SAMPLE_RATE = 16_000
 
