@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field, PositiveInt
 
 from transcribe.ingest.audio import Audio, load_audio
 from transcribe.batch import Planned, ReportRow, Roots, find_recordings, other_settings, plan, summary
-from transcribe.diarization import Diarization, SpeakerCount
+from transcribe.diarize.diarization import Diarization, SpeakerCount
 from transcribe.errors import SettingsError, TranscribeError, UnexpectedError
 from transcribe.models.loaded_models import LoadedModels
 from transcribe.models.store import ModelStore

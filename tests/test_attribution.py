@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from transcribe.attribution import SpeakerTimeline, WindowText, guard_events, segments_of, snap_changes
-from transcribe.diarization import Turn
+from transcribe.attribution import (
+    SpeakerTimeline,
+    WindowText,
+    guard_events,
+    segments_of,
+    snap_changes,
+)
+from transcribe.diarize.diarization import Turn
 from transcribe.transcript import Word
 from transcribe.windows import Span, Window
 

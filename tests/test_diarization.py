@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from conftest import annotation, der
 
-from transcribe.diarization import SpeakerCount, channels_are_separate, diarize
+from transcribe.diarize.diarization import SpeakerCount, channels_are_separate, diarize
 from transcribe.errors import SettingsError
 from transcribe.ingest.audio import Audio, load_audio
 
 
 @pytest.fixture(scope="module")
 def offline_diarizer(store):
-    from transcribe.pyannote_diarizer import PyannoteDiarizer
+    from transcribe.diarize.pyannote_diarizer import PyannoteDiarizer
 
     return PyannoteDiarizer("auto", "cpu", store)
 
@@ -45,7 +45,7 @@ def test_exact_speaker_count_is_honoured(offline_diarizer, sample_wav):
 
 @pytest.fixture(scope="module")
 def speech_detector(store):
-    from transcribe.speech_detector import SpeechDetector
+    from transcribe.diarize.speech_detector import SpeechDetector
 
     return SpeechDetector(store)
 
@@ -131,7 +131,7 @@ def test_campplus_shared_trunk_gives_the_same_embeddings_as_one_at_a_time(store,
 
 # --- how sure the number of speakers is ------------------------------------------------
 def turns_of(shares: dict[str, float]) -> list:
-    from transcribe.diarization import Turn
+    from transcribe.diarize.diarization import Turn
 
     turns, start = [], 0.0
     for speaker, seconds in shares.items():
@@ -141,7 +141,7 @@ def turns_of(shares: dict[str, float]) -> list:
 
 
 def test_two_voices_close_to_being_one_are_a_doubt():
-    from transcribe.pyannote_diarizer import count_doubt
+    from transcribe.diarize.pyannote_diarizer import count_doubt
 
     apart = np.array([[1.0, 0.0], [0.0, 1.0]])  # 1.41 apart
     near = np.array([[1.0, 0.0], [np.cos(0.75), np.sin(0.75)]])  # 0.73 apart: over 0.7, under 0.7 * 1.15
@@ -152,7 +152,7 @@ def test_two_voices_close_to_being_one_are_a_doubt():
 
 
 def test_one_speaker_found_where_two_voices_were_heard_is_a_doubt():
-    from transcribe.pyannote_diarizer import count_doubt
+    from transcribe.diarize.pyannote_diarizer import count_doubt
 
     chunks = np.zeros((10, 100, 3))
     chunks[:, :60, 0] = 1.0  # one voice in every chunk
@@ -163,7 +163,7 @@ def test_one_speaker_found_where_two_voices_were_heard_is_a_doubt():
 
 
 def test_a_speaker_with_almost_no_speech_is_a_doubt():
-    from transcribe.pyannote_diarizer import count_doubt
+    from transcribe.diarize.pyannote_diarizer import count_doubt
 
     apart = np.eye(3)
     assert count_doubt(turns_of({"SPEAKER_00": 60.0, "SPEAKER_01": 38.0, "SPEAKER_02": 2.0}), apart, 0.7, None) == (

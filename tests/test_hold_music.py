@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from synthetic import speak, telephone_mono, write_wav
 
-from transcribe.diarization import SpeakerCount, diarize
+from transcribe.diarize.diarization import SpeakerCount, diarize
 from transcribe.ingest.audio import SAMPLE_RATE, load_audio
 
 pytestmark = pytest.mark.slow
@@ -59,7 +59,7 @@ def test_the_language_comes_from_the_speech_and_nothing_is_written_in_music_tone
 def test_diarization_spends_a_fifth_or_less_on_music_and_silence_than_on_speech(store, tmp_path, sample_wav):
     """Two minutes of each: speech (the sample call four times over), hold music, a key
     pressed every ten seconds, silence. pyannote is given next to none of the others."""
-    from transcribe.pyannote_diarizer import PyannoteDiarizer
+    from transcribe.diarize.pyannote_diarizer import PyannoteDiarizer
 
     diarizer = PyannoteDiarizer("auto", "cpu", store)
     heard = []

@@ -141,7 +141,7 @@ def test_empty_store_explains_how_to_get_models(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     with pytest.raises(ModelError, match="setup.sh"):
         load_whisper("auto", "cpu", ModelStore(tmp_path / "empty"))
-    from transcribe.pyannote_diarizer import PyannoteDiarizer
+    from transcribe.diarize.pyannote_diarizer import PyannoteDiarizer
 
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     with pytest.raises(ModelError, match="no diarization model is installed"):

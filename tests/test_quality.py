@@ -8,12 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.diarization import Turn
+from transcribe.diarize.diarization import Turn
 from transcribe.outputs import output_paths, read_transcript, write_transcript
 from transcribe.pipeline import transcribe_file
-from transcribe.settings import Settings
 from transcribe.quality import assess, render_summary
-from transcribe.transcript import GuardEvent, Mark, Provenance, Recording, Segment, Silence, Speaker, SpeechTurn, Transcript, Word
+from transcribe.settings import Settings
+from transcribe.transcript import (
+    GuardEvent,
+    Mark,
+    Provenance,
+    Recording,
+    Segment,
+    Silence,
+    Speaker,
+    SpeechTurn,
+    Transcript,
+    Word,
+)
 
 A, B = "SPEAKER_00", "SPEAKER_01"
 UNCLEAR = 0.3

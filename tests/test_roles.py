@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from transcribe.diarize.roles import assign_roles
 from transcribe.errors import SettingsError
-from transcribe.roles import assign_roles
 from transcribe.settings import Settings
 from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript
 

@@ -18,7 +18,7 @@ from test_reliability import FakePipeline
 from flows.interviews import Options
 from transcribe import cli
 from transcribe.batch import ReportRow, other_settings, plan
-from transcribe.diarization import SpeakerCount
+from transcribe.diarize.diarization import SpeakerCount
 from transcribe.errors import SettingsError
 from transcribe.outputs import read_transcript, write_transcript
 from transcribe.settings import Settings

@@ -8,7 +8,7 @@ import pytest
 from fake_asr import FakeBackend, Line, ramp_audio
 
 from transcribe.attribution import SpeakerTimeline, segments_of
-from transcribe.diarization import Turn
+from transcribe.diarize.diarization import Turn
 from transcribe.errors import SettingsError
 from transcribe.transcription import (
     CLEAN_WORK_PER_S,
@@ -16,8 +16,8 @@ from transcribe.transcription import (
     FALLBACK_BEST_OF,
     MAX_TOKENS,
     MAX_WORK_RATIO,
-    TranscriptionOptions,
     Transcriber,
+    TranscriptionOptions,
     token_limit,
 )
 from transcribe.windows import plan_windows

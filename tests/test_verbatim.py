@@ -5,15 +5,29 @@ from __future__ import annotations
 import pytest
 
 from transcribe.conventions import Conventions
-from transcribe.writers import render_text
-from transcribe.diarization import Turn, mark_overlapping, overlapping_speech
+from transcribe.diarize.diarization import Turn, mark_overlapping, overlapping_speech
 from transcribe.metrics import filler_recall, normalize, spoken_text, wer
-from transcribe.transcript import Overlap, Provenance, Recording, Segment, Speaker, Transcript, Word
+from transcribe.transcript import (
+    Overlap,
+    Provenance,
+    Recording,
+    Segment,
+    Speaker,
+    Transcript,
+    Word,
+)
+from transcribe.writers import render_text
 
 
 @pytest.fixture(scope="module")
 def filler_call(tmp_path_factory):
-    from scripts import ENGLISH_FILLER_CALL, ENGLISH_FILLER_PHONEMES, ENGLISH_VOICES, INTERVIEWER, PARTICIPANT
+    from scripts import (
+        ENGLISH_FILLER_CALL,
+        ENGLISH_FILLER_PHONEMES,
+        ENGLISH_VOICES,
+        INTERVIEWER,
+        PARTICIPANT,
+    )
     from synthetic import build_dialogue, telephone_stereo, with_fillers
 
     workdir = tmp_path_factory.mktemp("fillers")

@@ -9,13 +9,8 @@ import numpy as np
 import pytest
 
 from transcribe.cli import main
-from transcribe.errors import InputFileError, ModelError, SettingsError
-from transcribe.ingest.audio import load_audio
-from transcribe.models.store import ModelStore
-from transcribe.roles import assign_roles
-from transcribe.settings import Settings
-from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript
-from transcribe.voices import (
+from transcribe.diarize.roles import assign_roles
+from transcribe.diarize.voices import (
     MATCH_THRESHOLD,
     MIN_MARGIN,
     Voice,
@@ -26,6 +21,11 @@ from transcribe.voices import (
     match,
     select_voices,
 )
+from transcribe.errors import InputFileError, ModelError, SettingsError
+from transcribe.ingest.audio import load_audio
+from transcribe.models.store import ModelStore
+from transcribe.settings import Settings
+from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript
 
 ROLES = ["interviewer", "participant"]
 

@@ -7,8 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from transcribe.diarization import Turn
-from transcribe.windows import GAP_EDGE_S, KEEP_GAP_S, MAX_WINDOW_S, PAD_S, SEAM_S, Window, plan_windows
+from transcribe.diarize.diarization import Turn
+from transcribe.windows import (
+    GAP_EDGE_S,
+    KEEP_GAP_S,
+    MAX_WINDOW_S,
+    PAD_S,
+    SEAM_S,
+    Window,
+    plan_windows,
+)
 
 SR = 16_000
 

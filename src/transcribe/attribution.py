@@ -20,7 +20,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from .diarization import Turn
+from .diarize.diarization import Turn
 from .transcript import GuardEvent, Mark, Segment, Word
 from .windows import KEEP_GAP_S, Window
 

@@ -220,7 +220,7 @@ FLAG_READERS = {
 def settings_from_args(args: argparse.Namespace, study: dict | None = None):
     """The run's `Settings`: the flags given, over the `study`'s settings (study_settings.py),
     over the defaults."""
-    from .diarization import SpeakerCount
+    from .diarize.diarization import SpeakerCount
     from .study_settings import run_settings
 
     chosen = {name: read(getattr(args, name)) for name, read in FLAG_READERS.items() if getattr(args, name) is not None}
@@ -404,8 +404,8 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _voices(args: argparse.Namespace) -> int:
+    from .diarize.voices import VoiceStore, enrol
     from .models.store import ModelStore
-    from .voices import VoiceStore, enrol
 
     store = ModelStore()
     voices = VoiceStore.beside(store)

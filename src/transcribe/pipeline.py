@@ -19,7 +19,14 @@ from typing import Any, Callable
 from . import __version__
 from .asr import ASRBackend
 from .attribution import SpeakerTimeline, guard_events, marks_of, segments_of
-from .diarization import Diarization, diarize, mark_overlapping, overlapping_speech
+from .diarize.diarization import (
+    Diarization,
+    diarize,
+    mark_overlapping,
+    overlapping_speech,
+)
+from .diarize.roles import assign_roles
+from .diarize.voices import VoiceMatch, match, select_voices, speaker_speech
 from .errors import NameClashError, TranscribeError, UnexpectedError
 from .ingest.audio import Audio, check_source, load_audio
 from .ingest.speech_activity import is_silent, silences
@@ -36,7 +43,6 @@ from .outputs import (
     write_transcript,
 )
 from .quality import assess
-from .roles import assign_roles
 from .settings import Settings
 from .transcript import (
     GuardEvent,
@@ -52,7 +58,6 @@ from .transcript import (
 from .transcription import Transcriber, TranscriptionOptions, TranscriptionResult
 from .utils.files import file_sha256
 from .utils.locks import lock_path, recording_lock
-from .voices import VoiceMatch, match, select_voices, speaker_speech
 from .windows import Window, plan_windows
 from .writers import DEFAULT_FORMATS
 
@@ -100,14 +105,14 @@ class Pipeline:
         return self.models.get(key, lambda: WhisperBackend(source.load(self.device), source.info, self.device, precision))
 
     def diarizer(self):
-        from .pyannote_diarizer import PyannoteDiarizer
+        from .diarize.pyannote_diarizer import PyannoteDiarizer
 
         spec = self.settings.diarization_model
         key = ("diarizer", spec, self.device, self.store.root)
         return self.models.get(key, lambda: PyannoteDiarizer(spec, self.device, self.store))
 
     def speech_detector(self):
-        from .speech_detector import SpeechDetector
+        from .diarize.speech_detector import SpeechDetector
 
         return self.models.get(("speech", self.device, self.store.root), lambda: SpeechDetector(self.store, self.device))
 
@@ -131,7 +136,7 @@ class Pipeline:
         speech = speaker_speech(audio, diarization, skip_channels=set(self.settings.channel_roles))
         if not speech:
             return {}, None
-        from .voices import VoiceEmbedder
+        from .diarize.voices import VoiceEmbedder
 
         embedder = self.models.get(("voices", self.device, self.store.root), lambda: VoiceEmbedder(self.store, self.device))
         embeddings = {speaker: embedder(samples) for speaker, samples in speech.items()}

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
 from .conventions import Conventions
-from .diarization import SpeakerCount
+from .diarize.diarization import SpeakerCount
 from .errors import SettingsError
 from .languages import normalize_language
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from .diarization import SpeakerCount
+from .diarize.diarization import SpeakerCount
 from .errors import SettingsError, StudySettingsError
 from .settings import Settings
 from .utils.files import atomic_write

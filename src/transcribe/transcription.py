@@ -47,7 +47,7 @@ from .asr import ASRBackend, Encoded, Hypothesis, Prepared, Region
 from .attribution import WindowText
 from .conventions import decoding_prompt
 from .coverage import UNACCOUNTED_MIN_S, longest, unaccounted
-from .diarization import Turn
+from .diarize.diarization import Turn
 from .errors import SettingsError
 from .filler_pass import (
     Island,

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .diarization import Turn
+from .diarize.diarization import Turn
 from .ingest.speech_activity import HOP_S, quietest_point
 
 MAX_WINDOW_S = 30.0

@@ -7,9 +7,9 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import SettingsError
-from .ingest.audio import Audio
-from .ingest.speech_activity import (
+from ..errors import SettingsError
+from ..ingest.audio import Audio
+from ..ingest.speech_activity import (
     FLOOR_MARGIN_DB,
     SILENT_RECORDING_DB,
     active_frames,
@@ -17,7 +17,7 @@ from .ingest.speech_activity import (
     frames_to_activity,
     noise_floor_db,
 )
-from .transcript import ModelInfo, Overlap, Segment, Speaker
+from ..transcript import ModelInfo, Overlap, Segment, Speaker
 
 MODES = ("auto", "pyannote", "channels", "none")
 
@@ -160,8 +160,8 @@ def diarize_speech(
     """pyannote on the recording less its long stretches without speech (hold music, tones,
     silence: voice_activity.py), its turns mapped back to the recording's time. Where
     nothing is left out the whole recording is diarized; where nothing is left, nobody spoke."""
-    from .utils.intervals import subtract
-    from .voice_activity import long_silences
+    from ..utils.intervals import subtract
+    from ._voice_activity import long_silences
 
     mono, rate = audio.mono(), audio.sample_rate
     skipped = long_silences(mono, rate)

@@ -10,16 +10,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .ingest.speech_activity import FRAME_S, HOP_S
-from .models.store import ModelStore
-from .transcript import ModelInfo
+from ..ingest.speech_activity import FRAME_S, HOP_S
+from ..models.store import ModelStore
+from ..transcript import ModelInfo
 
 SEGMENTATION_NAME = "segmentation-3.0"
 
 
 class SpeechDetector:
     def __init__(self, store: ModelStore | None = None, device: str = "cpu"):
-        from .models.pyannote_api import pyannote_classes
+        from ..models.pyannote_api import pyannote_classes
 
         stored = (store or ModelStore()).get("segmentation", SEGMENTATION_NAME)
         self.available = stored is not None

@@ -18,7 +18,7 @@ import functools
 import numpy as np
 import torch
 
-from .utils.intervals import Interval, length, subtract, union
+from ..utils.intervals import Interval, length, subtract, union
 
 SAMPLE_RATE = 16_000
 # Speech Silero hears is widened by this much on each side: its edges are tight, and a

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .transcript import Speaker, Transcript
+from ..transcript import Speaker, Transcript
 
 if TYPE_CHECKING:
     from .voices import VoiceMatch

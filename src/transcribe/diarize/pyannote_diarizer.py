@@ -17,12 +17,12 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..errors import ModelError
+from ..models.pyannote_api import pyannote_classes
+from ..models.store import ModelStore
+from ..transcript import ModelInfo, Speaker
+from ..utils.offline import hub_opened
 from .diarization import Diarization, SpeakerCount, Turn
-from .errors import ModelError
-from .models.pyannote_api import pyannote_classes
-from .models.store import ModelStore
-from .transcript import ModelInfo, Speaker
-from .utils.offline import hub_opened
 
 RECOMMENDED_PIPELINE = "pyannote/speaker-diarization-community-1"
 OFFLINE_PIPELINE = "offline"  # the pipeline assembled from the local model store
@@ -84,7 +84,7 @@ def _offline_pipeline_class():
 
 def _build_offline_pipeline(store: ModelStore):
     Model, _, PLDA, _ = pyannote_classes()
-    from .models.campplus import CAMPPlusEmbedding
+    from ..models.campplus import CAMPPlusEmbedding
 
     segmentation = store.get("segmentation", OFFLINE_SEGMENTATION)
     embedding = store.get("embedding", OFFLINE_EMBEDDING)

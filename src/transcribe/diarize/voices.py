@@ -20,13 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputFileError, ModelError, SettingsError, TranscribeError
+from ..ingest.audio import SAMPLE_RATE, Audio, load_audio
+from ..ingest.speech_activity import (
+    active_frames,
+    frame_energies_db,
+    frames_to_activity,
+)
+from ..models.store import ModelStore
+from ..transcript import ModelInfo
+from ..utils.files import atomic_write
 from .diarization import Diarization, Turn
-from .errors import InputFileError, ModelError, SettingsError, TranscribeError
-from .ingest.audio import SAMPLE_RATE, Audio, load_audio
-from .ingest.speech_activity import active_frames, frame_energies_db, frames_to_activity
-from .models.store import ModelStore
-from .transcript import ModelInfo
-from .utils.files import atomic_write
 
 # The store's CAM++ weights: the embedding model of the offline diarization pipeline.
 EMBEDDING_MODEL = "campplus"
@@ -136,7 +140,7 @@ class VoiceEmbedder:
     def __init__(self, store: ModelStore, device: str = "cpu"):
         import torch
 
-        from .models.campplus import CAMPPlusEmbedding
+        from ..models.campplus import CAMPPlusEmbedding
 
         stored = _stored_embedding_model(store)
         self.info = ModelInfo("voice-embedding", EMBEDDING_MODEL, "store", stored.sha256)
