@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from transcribe.asr import Hypothesis, Region
+from transcribe.asr.backend import Hypothesis, Region
 from transcribe.ingest.audio import SAMPLE_RATE, Audio
 from transcribe.transcript import ModelInfo, Recording, Word
 
@@ -89,7 +89,7 @@ class FakeBackend:
         return [np.asarray(c) for c in clips]
 
     def encode(self, prepared):
-        from transcribe.transcription import ENCODE_WORK
+        from transcribe.asr.transcription import ENCODE_WORK
 
         self.encoded_rows.append(len(prepared))
         self.work += ENCODE_WORK * len(prepared)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from transcribe.attribution import (
+from transcribe.asr.attribution import (
     SpeakerTimeline,
     WindowText,
     guard_events,
     segments_of,
     snap_changes,
 )
+from transcribe.asr.windows import Span, Window
 from transcribe.diarize.diarization import Turn
 from transcribe.transcript import Word
-from transcribe.windows import Span, Window
 
 
 def words(*items: tuple[str, float, float]) -> list[Word]:

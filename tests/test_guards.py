@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from transcribe.guards import is_no_speech, is_unreliable, loop_cut, loop_tail
+from transcribe.asr._guards import is_no_speech, is_unreliable, loop_cut, loop_tail
 
 NON_SPEECH = {
     "silence": ["synth", "60", "sine", "0", "vol", "0"],

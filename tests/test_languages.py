@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from transcribe.asr.languages import (
+    decide,
+    fold_probabilities,
+    needs_decoding,
+    normalize_language,
+    switch_candidate,
+)
 from transcribe.conventions import Conventions
-from transcribe.writers import render_text
 from transcribe.errors import SettingsError
-from transcribe.languages import decide, fold_probabilities, needs_decoding, normalize_language, switch_candidate
 from transcribe.settings import Settings
 from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript
+from transcribe.writers import render_text
 
 
 @pytest.mark.parametrize("written, code", [("nb", "no"), ("Bokmål", "no"), ("norwegian", "no"), ("NO", "no"),
@@ -59,7 +65,13 @@ def test_a_turn_in_another_language_is_marked_where_the_language_changes():
 def test_a_norwegian_interview_is_detected_as_norwegian(store, tmp_path):
     """Restricted to en,no the answer is one of the two; on synthetic Norwegian speech it
     is Norwegian, although Whisper base's detector alone leans to English."""
-    from scripts import INTERVIEWER, NORWEGIAN_FILLER_CALL, NORWEGIAN_FILLER_PHONEMES, NORWEGIAN_VOICES, PARTICIPANT
+    from scripts import (
+        INTERVIEWER,
+        NORWEGIAN_FILLER_CALL,
+        NORWEGIAN_FILLER_PHONEMES,
+        NORWEGIAN_VOICES,
+        PARTICIPANT,
+    )
     from synthetic import build_dialogue, telephone_stereo, with_fillers
 
     from transcribe.pipeline import Pipeline

@@ -46,7 +46,7 @@ def graph() -> dict[str, set[str]]:
 
 
 def unit(module: str) -> str:
-    """The package a module belongs to (`transcribe.asr`), or the module itself at the top."""
+    """The package a module belongs to (`transcribe.asr.backend`), or the module itself at the top."""
     parts = module.split(".")
     return ".".join(parts[:2])
 

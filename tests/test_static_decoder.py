@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from transcribe.asr import Region
+from transcribe.asr.backend import Region
+from transcribe.asr.static_decoder import loop_start
 from transcribe.ingest.audio import load_audio
-from transcribe.static_decoder import loop_start
 
 
 def test_a_decoding_loop_is_found_where_it_starts():
@@ -28,8 +28,8 @@ def windows(sample_wav) -> list[np.ndarray]:
 
 
 def _backend(store, name: str, precision: str = "fp32"):
+    from transcribe.asr.whisper_backend import WhisperBackend
     from transcribe.models.whisper_models import load_whisper
-    from transcribe.whisper_backend import WhisperBackend
 
     model, info = load_whisper(name, "cpu", store)
     return WhisperBackend(model, info, "cpu", precision)
@@ -99,7 +99,7 @@ def test_half_precision_runs_with_layer_norms_in_fp32(store, windows, precision)
 def test_a_step_touches_tensors_of_fixed_shape_and_address(store, windows):
     """What CUDA graph capture needs (and the GPU path replays): no tensor a step reads or
     writes is reallocated between steps, and the position lives on the device."""
-    from transcribe.static_decoder import _Caches, _Rows
+    from transcribe.asr.static_decoder import _Caches, _Rows
 
     backend = _backend(store, "tiny.en")
     encoded = backend.encode(backend.prepare(windows[:2]))

@@ -87,8 +87,8 @@ def test_stereo_call_each_turn_has_the_right_speaker(pipeline, stereo_call):
 
 
 def test_language_detection_only_answers_allowed_languages(pipeline, sample_wav):
-    from transcribe.asr import Region
-    from transcribe.languages import fold_probabilities
+    from transcribe.asr.backend import Region
+    from transcribe.asr.languages import fold_probabilities
 
     audio = load_audio(sample_wav)
     encoded = pipeline.asr.encode(pipeline.asr.prepare([audio.samples[0][6 * 16000 : 28 * 16000]]))

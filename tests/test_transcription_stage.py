@@ -7,10 +7,8 @@ from __future__ import annotations
 import pytest
 from fake_asr import FakeBackend, Line, ramp_audio
 
-from transcribe.attribution import SpeakerTimeline, segments_of
-from transcribe.diarize.diarization import Turn
-from transcribe.errors import SettingsError
-from transcribe.transcription import (
+from transcribe.asr.attribution import SpeakerTimeline, segments_of
+from transcribe.asr.transcription import (
     CLEAN_WORK_PER_S,
     ENCODE_WORK,
     FALLBACK_BEST_OF,
@@ -20,7 +18,9 @@ from transcribe.transcription import (
     TranscriptionOptions,
     token_limit,
 )
-from transcribe.windows import plan_windows
+from transcribe.asr.windows import plan_windows
+from transcribe.diarize.diarization import Turn
+from transcribe.errors import SettingsError
 
 OPTIONS = TranscriptionOptions(language="auto", allowed=("en", "no"), verbatim=False, batch_size=4)
 

@@ -125,7 +125,7 @@ def test_overlapping_speech_nobody_transcribed_is_marked_under_its_speaker():
 def test_islands_are_stretches_of_sound_split_at_silences():
     import numpy as np
 
-    from transcribe.filler_pass import islands
+    from transcribe.asr._filler_pass import islands
 
     rate = 16000
     rng = np.random.default_rng(0)
@@ -140,7 +140,12 @@ def test_islands_are_stretches_of_sound_split_at_silences():
 
 
 def test_an_island_a_stretched_word_swallowed_is_unexplained_and_the_filler_goes_in_before_it():
-    from transcribe.filler_pass import Island, filler_word, insert_filler, unexplained
+    from transcribe.asr._filler_pass import (
+        Island,
+        filler_word,
+        insert_filler,
+        unexplained,
+    )
 
     found = [Island(0.0, 0.25), Island(0.48, 0.78), Island(0.98, 1.22), Island(1.38, 1.6)]
     words = [Word(0.0, 0.24, "Ja,", 0.9), Word(0.48, 1.24, "jeg", 0.8), Word(1.24, 1.58, "tror", 0.9)]

@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from transcribe.diarize.diarization import Turn
-from transcribe.windows import (
+from transcribe.asr.windows import (
     GAP_EDGE_S,
     KEEP_GAP_S,
     MAX_WINDOW_S,
@@ -17,6 +16,7 @@ from transcribe.windows import (
     Window,
     plan_windows,
 )
+from transcribe.diarize.diarization import Turn
 
 SR = 16_000
 

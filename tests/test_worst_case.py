@@ -24,7 +24,7 @@ from scripts import (
 )
 from synthetic import build_dialogue, telephone_mono, telephone_stereo, with_fillers
 
-from transcribe.guards import loop_cut
+from transcribe.asr._guards import loop_cut
 from transcribe.utils.intervals import intersect, length, union
 
 pytestmark = pytest.mark.slow

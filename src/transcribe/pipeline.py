@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
-from .asr import ASRBackend
-from .attribution import SpeakerTimeline, guard_events, marks_of, segments_of
+from .asr.attribution import SpeakerTimeline, guard_events, marks_of, segments_of
+from .asr.backend import ASRBackend
+from .asr.languages import normalize_language
+from .asr.transcription import Transcriber, TranscriptionOptions, TranscriptionResult
+from .asr.windows import Window, plan_windows
 from .diarize.diarization import (
     Diarization,
     diarize,
@@ -30,7 +33,6 @@ from .diarize.voices import VoiceMatch, match, select_voices, speaker_speech
 from .errors import NameClashError, TranscribeError, UnexpectedError
 from .ingest.audio import Audio, check_source, load_audio
 from .ingest.speech_activity import is_silent, silences
-from .languages import normalize_language
 from .models.loaded_models import LoadedModels
 from .models.store import ModelStore
 from .outputs import (
@@ -55,10 +57,8 @@ from .transcript import (
     SpeechTurn,
     Transcript,
 )
-from .transcription import Transcriber, TranscriptionOptions, TranscriptionResult
 from .utils.files import file_sha256
 from .utils.locks import lock_path, recording_lock
-from .windows import Window, plan_windows
 from .writers import DEFAULT_FORMATS
 
 # A per-call progress hook, as pyannote's pipelines take one: hook(stage, fraction done).
@@ -97,7 +97,7 @@ class Pipeline:
 
     @property
     def asr(self) -> ASRBackend:
-        from .whisper_backend import WhisperBackend
+        from .asr.whisper_backend import WhisperBackend
 
         self.check()
         source, precision = self._whisper_source, None if self.settings.precision == "auto" else self.settings.precision

@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import math
 
+from .asr.coverage import unaccounted
 from .conventions import Conventions, clock
-from .coverage import unaccounted
 from .transcript import (
     ListenSpan,
     QualityReport,

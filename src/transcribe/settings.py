@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
+from .asr.languages import normalize_language
 from .conventions import Conventions
 from .diarize.diarization import SpeakerCount
 from .errors import SettingsError
-from .languages import normalize_language
 
 Precision = Literal["auto", "fp32", "fp16", "bf16"]
 DiarizationMode = Literal["auto", "pyannote", "channels", "none"]

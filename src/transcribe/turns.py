@@ -68,7 +68,7 @@ class LanguageMark:
 
     @property
     def name(self) -> str:
-        from .languages import whisper_languages
+        from .asr.languages import whisper_languages
 
         return whisper_languages().get(self.language, self.language).title()
 

@@ -20,17 +20,24 @@ from functools import lru_cache
 import numpy as np
 import torch
 import whisper
-from whisper.audio import HOP_LENGTH, N_FFT, N_FRAMES, N_SAMPLES, SAMPLE_RATE, mel_filters
+from whisper.audio import (
+    HOP_LENGTH,
+    N_FFT,
+    N_FRAMES,
+    N_SAMPLES,
+    SAMPLE_RATE,
+    mel_filters,
+)
 from whisper.model import disable_sdpa
 from whisper.timing import dtw, median_filter, merge_punctuations
 from whisper.tokenizer import Tokenizer, get_tokenizer
 from whisper.utils import compression_ratio
 
-from .asr import Hypothesis, Region
-from .beam_search import beam_search
-from .errors import SettingsError
+from ..errors import SettingsError
+from ..transcript import ModelInfo, Word
+from ._beam_search import beam_search
+from .backend import Hypothesis, Region
 from .static_decoder import StaticDecoder
-from .transcript import ModelInfo, Word
 
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 # The encoder's output frame: 30 s in 1500 frames.

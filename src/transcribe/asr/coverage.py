@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .utils.intervals import Interval, subtract, union
+from ..utils.intervals import Interval, subtract, union
 
 WORD_REACH_S = 0.25
 # A word lasts at most WORD_BASE_S + WORD_PER_LETTER_S a letter, and LONGEST_WORD_S (slow

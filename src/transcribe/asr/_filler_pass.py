@@ -27,13 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conventions import is_filler
-from .ingest.speech_activity import (
+from ..conventions import is_filler
+from ..ingest.speech_activity import (
     FLOOR_MARGIN_DB,
     frame_energies_db,
     frames_to_activity,
 )
-from .transcript import Word
+from ..transcript import Word
 
 # Silence this long separates two islands (a stop consonant's closure is shorter).
 ISLAND_GAP_S = 0.12

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .diarize.diarization import Turn
-from .ingest.speech_activity import HOP_S, quietest_point
+from ..diarize.diarization import Turn
+from ..ingest.speech_activity import HOP_S, quietest_point
 
 MAX_WINDOW_S = 30.0
 # A window is not cut before this much of it is filled, if the speech goes on.

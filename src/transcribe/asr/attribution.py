@@ -20,8 +20,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from .diarize.diarization import Turn
-from .transcript import GuardEvent, Mark, Segment, Word
+from ..diarize.diarization import Turn
+from ..transcript import GuardEvent, Mark, Segment, Word
 from .windows import KEEP_GAP_S, Window
 
 # How many turns before a time are looked at (speakers' turns overlap a few at a time).

@@ -10,7 +10,7 @@ telephone interviews Whisper base's detector leaned to English for espeak-ng's N
 
 from __future__ import annotations
 
-from .errors import SettingsError
+from ..errors import SettingsError
 
 NORWEGIAN_VARIANTS = ("no", "nn", "nb")
 _ALIASES = {"nb": "no", "bokmål": "no", "bokmal": "no", "nynorsk": "nn"}

@@ -43,13 +43,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .asr import ASRBackend, Encoded, Hypothesis, Prepared, Region
-from .attribution import WindowText
-from .conventions import decoding_prompt
-from .coverage import UNACCOUNTED_MIN_S, longest, unaccounted
-from .diarize.diarization import Turn
-from .errors import SettingsError
-from .filler_pass import (
+from ..conventions import decoding_prompt
+from ..diarize.diarization import Turn
+from ..errors import SettingsError
+from ..ingest.audio import SAMPLE_RATE, Audio
+from ..ingest.speech_activity import (
+    crosstalk_gate,
+    frame_energies_db,
+    noise_floor_db,
+    silences,
+)
+from ..transcript import Word
+from ..utils.intervals import Interval, union
+from ._filler_pass import (
     Island,
     filler_word,
     insert_filler,
@@ -58,7 +64,7 @@ from .filler_pass import (
     pack_islands,
     unexplained,
 )
-from .guards import (
+from ._guards import (
     LOGPROB_THRESHOLD,
     REMOVES_TEXT,
     is_no_speech,
@@ -67,13 +73,9 @@ from .guards import (
     loop_tail,
     repeats,
 )
-from .ingest.audio import SAMPLE_RATE, Audio
-from .ingest.speech_activity import (
-    crosstalk_gate,
-    frame_energies_db,
-    noise_floor_db,
-    silences,
-)
+from .attribution import WindowText
+from .backend import ASRBackend, Encoded, Hypothesis, Prepared, Region
+from .coverage import UNACCOUNTED_MIN_S, longest, unaccounted
 from .languages import (
     DETECTOR_SURE,
     TURN_SWITCH_MIN_S,
@@ -85,8 +87,6 @@ from .languages import (
     share_of,
     switch_candidate,
 )
-from .transcript import Word
-from .utils.intervals import Interval, union
 from .windows import MAX_WINDOW_S, Window, plan_windows
 
 # openai-whisper's own fallback: output this repetitive or this improbable is decoded

@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .transcript import ModelInfo, Word
+from ..transcript import ModelInfo, Word
 
 
 @dataclass(frozen=True)
