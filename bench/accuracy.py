@@ -39,16 +39,16 @@ import torch  # noqa: E402
 import whisper  # noqa: E402
 from corpus import HALVES, Item, build  # noqa: E402
 
-from transcribe.metrics import (  # noqa: E402
+from transcribe.models.loaded_models import LoadedModels  # noqa: E402
+from transcribe.models.store import ModelStore  # noqa: E402
+from transcribe.models.whisper_models import load_whisper  # noqa: E402
+from transcribe.pipeline import Pipeline  # noqa: E402
+from transcribe.quality.metrics import (  # noqa: E402
     errors,
     missing_stretches,
     speaker_attributed_wer,
     words_by_speaker,
 )
-from transcribe.models.loaded_models import LoadedModels  # noqa: E402
-from transcribe.models.store import ModelStore  # noqa: E402
-from transcribe.models.whisper_models import load_whisper  # noqa: E402
-from transcribe.pipeline import Pipeline  # noqa: E402
 from transcribe.settings import Settings  # noqa: E402
 from transcribe.transcript import Word  # noqa: E402
 

@@ -35,8 +35,8 @@ from synthetic import build_dialogue, telephone_stereo, with_fillers  # noqa: E4
 
 from transcribe.conventions import render_text  # noqa: E402
 from transcribe.ingest.audio import load_audio  # noqa: E402
-from transcribe.metrics import filler_recall, spoken_text, wer  # noqa: E402
 from transcribe.pipeline import Pipeline  # noqa: E402
+from transcribe.quality.metrics import filler_recall, spoken_text, wer  # noqa: E402
 from transcribe.settings import Settings  # noqa: E402
 
 CORPORA = {

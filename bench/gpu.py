@@ -42,9 +42,9 @@ from whisper.model import ModelDimensions, Whisper  # noqa: E402
 
 from transcribe.asr.static_decoder import StaticDecoder  # noqa: E402
 from transcribe.asr.whisper_backend import default_precision, prepare_model  # noqa: E402
-from transcribe.metrics import wer  # noqa: E402
 from transcribe.models.whisper_models import load_whisper  # noqa: E402
 from transcribe.pipeline import Pipeline  # noqa: E402
+from transcribe.quality.metrics import wer  # noqa: E402
 from transcribe.settings import Settings  # noqa: E402
 
 LARGE = dict(n_mels=128, n_audio_ctx=1500, n_audio_state=1280, n_audio_head=20, n_audio_layer=32,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 import whisper
 
-from transcribe.metrics import wer
 from transcribe.models.whisper_models import load_whisper
+from transcribe.quality.metrics import wer
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from test_handoff import every_text_in
 from test_reliability import FakePipeline
 
 from transcribe import cli
-from transcribe.quality import assess
+from transcribe.quality.report import assess
 from transcribe.writers import WRITERS
 
 DERIVED = [name for name in WRITERS if name != "json"]

@@ -3,7 +3,7 @@ diff between two systems."""
 
 from __future__ import annotations
 
-from transcribe.metrics import errors, missing_stretches, normalize, wer
+from transcribe.quality.metrics import errors, missing_stretches, normalize, wer
 from transcribe.transcript import Word
 
 

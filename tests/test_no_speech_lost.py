@@ -10,10 +10,20 @@ import subprocess
 import pytest
 from speech_check import unaccounted_runs
 
-from transcribe.metrics import alignment, normalize
 from transcribe.pipeline import Pipeline
+from transcribe.quality.metrics import alignment, normalize
 from transcribe.settings import Settings
-from transcribe.transcript import Mark, Provenance, Recording, Segment, Silence, Speaker, SpeechTurn, Transcript, Word
+from transcribe.transcript import (
+    Mark,
+    Provenance,
+    Recording,
+    Segment,
+    Silence,
+    Speaker,
+    SpeechTurn,
+    Transcript,
+    Word,
+)
 from transcribe.writers import render_text
 
 MODEL = "base"

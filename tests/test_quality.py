@@ -11,7 +11,7 @@ import pytest
 from transcribe.diarize.diarization import Turn
 from transcribe.outputs import output_paths, read_transcript, write_transcript
 from transcribe.pipeline import transcribe_file
-from transcribe.quality import assess, render_summary
+from transcribe.quality.report import assess, render_summary
 from transcribe.settings import Settings
 from transcribe.transcript import (
     GuardEvent,

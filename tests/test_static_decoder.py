@@ -74,7 +74,7 @@ def test_half_precision_runs_with_layer_norms_in_fp32(store, windows, precision)
     (fp32 by design) and every GPU run; the same mistake fails on a CPU, so CI catches it."""
     import whisper
 
-    from transcribe.metrics import wer
+    from transcribe.quality.metrics import wer
 
     full = _backend(store, "tiny.en")
     half = _backend(store, "tiny.en", precision)

@@ -11,7 +11,12 @@ import sys
 import pytest
 
 from transcribe.ingest.audio import load_audio
-from transcribe.metrics import normalize, speaker_attributed_wer, wer, words_by_speaker
+from transcribe.quality.metrics import (
+    normalize,
+    speaker_attributed_wer,
+    wer,
+    words_by_speaker,
+)
 from transcribe.transcript import SCHEMA_VERSION, Transcript
 
 pytestmark = pytest.mark.slow

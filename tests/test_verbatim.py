@@ -6,7 +6,7 @@ import pytest
 
 from transcribe.conventions import Conventions
 from transcribe.diarize.diarization import Turn, mark_overlapping, overlapping_speech
-from transcribe.metrics import filler_recall, normalize, spoken_text, wer
+from transcribe.quality.metrics import filler_recall, normalize, spoken_text, wer
 from transcribe.transcript import (
     Overlap,
     Provenance,

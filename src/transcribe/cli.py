@@ -233,7 +233,7 @@ def settings_from_args(args: argparse.Namespace, study: dict | None = None):
 def _run(args: argparse.Namespace) -> int:
     from .models.store import ModelStore
     from .pipeline import Pipeline, transcribe_file
-    from .quality import headline
+    from .quality.report import headline
     from .study import run_formats
     from .study_settings import describe, differences
 

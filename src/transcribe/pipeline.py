@@ -44,7 +44,7 @@ from .outputs import (
     render_derived,
     write_transcript,
 )
-from .quality import assess
+from .quality.report import assess
 from .settings import Settings
 from .transcript import (
     GuardEvent,

@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from .conventions import Conventions, clock
 from .errors import SettingsError
-from .quality import render_summary
+from .quality.report import render_summary
 from .transcript import Transcript
 from .turns import Said, Turn, Unclear, conventions_of, piece_text, text_lines, turns_of
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .transcript import Word
+from ..transcript import Word
 
 
 @lru_cache(maxsize=None)
@@ -25,7 +25,7 @@ def _normalizer(language: str):
 def normalize(text: str, language: str = "en") -> list[str]:
     """`text` as normalised words, fillers of both languages dropped: plain WER measures
     the words, filler_recall the fillers."""
-    from .conventions import is_filler
+    from ..conventions import is_filler
 
     return _normalizer(language)(" ".join(w for w in text.split() if not is_filler(w))).split()
 
@@ -160,7 +160,7 @@ def words_by_speaker(turns: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def _filler_classes(words: list[str]) -> list[str]:
-    from .conventions import is_filler
+    from ..conventions import is_filler
 
     return ["<filler>" if is_filler(w) else re.sub(r"[^\w'-]", "", w.lower()) for w in words]
 

@@ -37,9 +37,9 @@ from __future__ import annotations
 
 import math
 
-from .asr.coverage import unaccounted
-from .conventions import Conventions, clock
-from .transcript import (
+from ..asr.coverage import unaccounted
+from ..conventions import Conventions, clock
+from ..transcript import (
     ListenSpan,
     QualityReport,
     Segment,
@@ -48,7 +48,7 @@ from .transcript import (
     Transcript,
     Word,
 )
-from .utils.intervals import Interval, intersect, length, near, subtract, union
+from ..utils.intervals import Interval, intersect, length, near, subtract, union
 
 __all__ = ["QualityReport", "assess", "headline", "render_summary"]
 
