@@ -228,7 +228,7 @@ def run_cli(args, audio: Path, out: Path, logs: Path) -> dict:
 def read_outputs(out: Path) -> tuple[dict[str, list[str]], dict[str, dict[str, float]]]:
     """The words of every transcript in `out` (its JSON segments' text) and the pipeline's
     own stage timings (its provenance: model loading is inside them), by recording."""
-    from transcribe.outputs import read_transcript
+    from transcribe.export.outputs import read_transcript
 
     words, stages = {}, {}
     for path in sorted(out.glob("*.json")):

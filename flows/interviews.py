@@ -31,14 +31,14 @@ from transcribe.diarize.diarization import Diarization, SpeakerCount
 from transcribe.errors import SettingsError, TranscribeError, UnexpectedError
 from transcribe.models.loaded_models import LoadedModels
 from transcribe.models.store import ModelStore
-from transcribe.outputs import read_transcript
+from transcribe.export.outputs import read_transcript
 from transcribe.pipeline import Pipeline, transcribe_file
 from transcribe.utils.progress_log import ProgressLog
 from transcribe.settings import DiarizationMode, Settings, Style
 from transcribe.study import HandOff, Study, export_handoff, run_formats
 from transcribe.study_settings import describe, differences, languages_in_use, read_study_settings, run_settings, settings_path, write_template
 from transcribe.models.whisper_models import installed_whisper_models
-from transcribe.writers import WRITERS
+from transcribe.export.writers import WRITERS
 
 Format = Literal[tuple(name for name in WRITERS if name != "json")]
 

@@ -8,7 +8,7 @@ import signal
 import sys
 
 import transcribe.cli
-import transcribe.outputs
+import transcribe.export.outputs
 
 
 def die() -> None:
@@ -26,7 +26,7 @@ if stage == "writing":
         rename(temporary, path)
         done.append(path)
 
-    transcribe.outputs.os.replace = replace
+    transcribe.export.outputs.os.replace = replace
 else:
     report = transcribe.cli._ProgressBars.__call__
 

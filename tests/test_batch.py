@@ -7,7 +7,7 @@ import pytest
 
 from transcribe.batch import ReportRow, Roots, find_recordings, plan, summary
 from transcribe.errors import FileMissingError, SettingsError
-from transcribe.outputs import output_paths, write_transcript
+from transcribe.export.outputs import output_paths, write_transcript
 from transcribe.settings import Settings
 from transcribe.transcript import Provenance, Recording, Transcript
 from transcribe.utils.files import file_sha256

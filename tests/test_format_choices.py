@@ -14,8 +14,8 @@ from test_handoff import every_text_in
 from test_reliability import FakePipeline
 
 from transcribe import cli
+from transcribe.export.writers import WRITERS
 from transcribe.quality.report import assess
-from transcribe.writers import WRITERS
 
 DERIVED = [name for name in WRITERS if name != "json"]
 # Each format alone, each left out of all of them, none but the JSON, and the default.

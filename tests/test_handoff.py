@@ -18,7 +18,7 @@ from lxml import etree
 from test_pseudonymize import NO_INTERVIEW, NO_PLANTED, interview, leaked
 
 from transcribe import cli
-from transcribe.outputs import read_transcript
+from transcribe.export.outputs import read_transcript
 from transcribe.transcript import SCHEMA_VERSION
 
 XSD = Path(__file__).parent / "data" / "refi-qda" / "Project.xsd"

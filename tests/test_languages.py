@@ -13,9 +13,9 @@ from transcribe.asr.languages import (
 )
 from transcribe.conventions import Conventions
 from transcribe.errors import SettingsError
+from transcribe.export.writers import render_text
 from transcribe.settings import Settings
 from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript
-from transcribe.writers import render_text
 
 
 @pytest.mark.parametrize("written, code", [("nb", "no"), ("Bokmål", "no"), ("norwegian", "no"), ("NO", "no"),

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 from speech_check import unaccounted_runs
 
+from transcribe.export.writers import render_text
 from transcribe.pipeline import Pipeline
 from transcribe.quality.metrics import alignment, normalize
 from transcribe.settings import Settings
@@ -24,7 +25,6 @@ from transcribe.transcript import (
     Transcript,
     Word,
 )
-from transcribe.writers import render_text
 
 MODEL = "base"
 

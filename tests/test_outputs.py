@@ -9,7 +9,8 @@ import pytest
 
 from transcribe.conventions import Conventions
 from transcribe.errors import OutputError, TranscribeError
-from transcribe.outputs import output_paths, write_transcript
+from transcribe.export.outputs import output_paths, write_transcript
+from transcribe.export.writers import render_text
 from transcribe.pipeline import transcribe_file
 from transcribe.settings import Settings
 from transcribe.transcript import (
@@ -23,7 +24,6 @@ from transcribe.transcript import (
     Word,
 )
 from transcribe.utils.files import atomic_write
-from transcribe.writers import render_text
 
 
 def words(start: float, text: str, step: float = 0.3, probability: float = 0.9) -> list[Word]:

@@ -12,10 +12,10 @@ import pytest
 from lxml import etree
 from test_outputs import make_transcript, segment
 
-from transcribe.qdpx import render_qdpx
+from transcribe.export._turns import conventions_of
+from transcribe.export.qdpx import render_qdpx
+from transcribe.export.writers import WRITERS, render_text
 from transcribe.transcript import Speaker, Transcript
-from transcribe.turns import conventions_of
-from transcribe.writers import WRITERS, render_text
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
 SCHEMA = etree.XMLSchema(etree.parse(str(Path(__file__).parent / "data" / "refi-qda" / "Project.xsd")))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from transcribe.diarize.diarization import Turn
-from transcribe.outputs import output_paths, read_transcript, write_transcript
+from transcribe.export.outputs import output_paths, read_transcript, write_transcript
 from transcribe.pipeline import transcribe_file
 from transcribe.quality.report import assess, render_summary
 from transcribe.settings import Settings
@@ -226,7 +226,7 @@ def test_the_report_round_trips_and_old_transcripts_still_load(tmp_path):
 
 
 def test_the_summary_is_written_before_the_json(tmp_path, monkeypatch):
-    import transcribe.outputs as outputs
+    import transcribe.export.outputs as outputs
 
     written = []
     rename = os.replace

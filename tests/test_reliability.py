@@ -25,13 +25,13 @@ from transcribe.errors import (
     OutputError,
     TranscriptFileError,
 )
-from transcribe.ingest.audio import SAMPLE_RATE, Audio
-from transcribe.outputs import (
+from transcribe.export.outputs import (
     output_paths,
     read_transcript,
     render_derived,
     write_transcript,
 )
+from transcribe.ingest.audio import SAMPLE_RATE, Audio
 from transcribe.pipeline import transcribe_file
 from transcribe.settings import Settings
 
@@ -165,7 +165,7 @@ def test_a_full_disk_on_a_first_run_leaves_nothing(small_disk, source):
 
 
 def test_a_crash_between_the_renames_is_repaired_from_the_json_on_the_next_run(tmp_path, source, monkeypatch):
-    import transcribe.outputs as outputs
+    import transcribe.export.outputs as outputs
 
     out = tmp_path / "out"
     first = transcribe_file(FakePipeline("first words"), source, out)
@@ -292,7 +292,7 @@ def test_messages_name_files_never_their_folders(tmp_path, capsys, model_home):
 def test_a_run_killed_at_any_point_is_finished_by_the_next_exactly_once(stage, sample_wav, tmp_path, model_home):
     """SIGKILL leaves no chance to clean up; the next run still ends with one complete,
     valid transcript set, and nothing else, in the folder."""
-    from transcribe.outputs import read_transcript
+    from transcribe.export.outputs import read_transcript
     from transcribe.utils.files import file_sha256
 
     source = tmp_path / "call.wav"  # 14 s of the sample call, both parties

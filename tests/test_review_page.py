@@ -12,10 +12,10 @@ import pytest
 from synthetic import write_wav
 from test_outputs import make_transcript, segment
 
-from transcribe.review_page import render_review_page
+from transcribe.export._review_page import render_review_page
+from transcribe.export._turns import conventions_of, turns_of
+from transcribe.export.writers import WRITERS
 from transcribe.transcript import ModelInfo, Transcript
-from transcribe.turns import conventions_of, turns_of
-from transcribe.writers import WRITERS
 
 CHROMIUM = Path("/usr/bin/chromium")
 

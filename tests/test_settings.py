@@ -9,8 +9,8 @@ import pytest
 
 from transcribe import cli
 from transcribe.errors import ModelError, SettingsError
+from transcribe.export.outputs import output_paths, write_transcript
 from transcribe.models.store import ModelStore
-from transcribe.outputs import output_paths, write_transcript
 from transcribe.pipeline import changed_settings, transcribe_file
 from transcribe.settings import Settings
 from transcribe.transcript import Provenance, Recording, Transcript
@@ -94,7 +94,7 @@ def test_a_transcript_recorded_with_string_settings_is_still_up_to_date(tmp_path
     assert outcome.transcript.provenance.settings["channel_map"] == {"left": "interviewer"}
     assert changed_settings({**old, "roles": "none"}, Settings(roles=()))  # an unmigrated dict differs
     none = _schema2_transcript(tmp_path / "b", {**Settings(roles=()).recorded(), "roles": "none"})[1]
-    from transcribe.outputs import read_transcript
+    from transcribe.export.outputs import read_transcript
 
     assert read_transcript(none["json"]).provenance.settings["roles"] == []
 

@@ -20,7 +20,7 @@ from transcribe import cli
 from transcribe.batch import ReportRow, other_settings, plan
 from transcribe.diarize.diarization import SpeakerCount
 from transcribe.errors import SettingsError
-from transcribe.outputs import read_transcript, write_transcript
+from transcribe.export.outputs import read_transcript, write_transcript
 from transcribe.settings import Settings
 from transcribe.study_settings import (
     STUDY_FIELDS,

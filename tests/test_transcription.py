@@ -136,7 +136,7 @@ def test_a_three_second_pause_inside_a_turn_is_marked(pipeline, tmp_path):
     from scripts import ENGLISH_VOICES, INTERVIEWER, PARTICIPANT
     from synthetic import build_dialogue, telephone_stereo
 
-    from transcribe.writers import render_text
+    from transcribe.export.writers import render_text
 
     script = [
         (INTERVIEWER, "How did the telephone follow up work for you", 0.0),

@@ -6,6 +6,7 @@ import pytest
 
 from transcribe.conventions import Conventions
 from transcribe.diarize.diarization import Turn, mark_overlapping, overlapping_speech
+from transcribe.export.writers import render_text
 from transcribe.quality.metrics import filler_recall, normalize, spoken_text, wer
 from transcribe.transcript import (
     Overlap,
@@ -16,7 +17,6 @@ from transcribe.transcript import (
     Transcript,
     Word,
 )
-from transcribe.writers import render_text
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,14 @@ from test_outputs import make_transcript, segment
 from test_reliability import FakePipeline, listing
 
 from transcribe.errors import SettingsError
+from transcribe.export.writers import (
+    CUE_MAX_CHARS,
+    CUE_MAX_S,
+    WRITERS,
+    parse_formats,
+    render_text,
+)
 from transcribe.pipeline import transcribe_file
-from transcribe.writers import CUE_MAX_CHARS, CUE_MAX_S, WRITERS, parse_formats, render_text
 
 SRT_CUE = re.compile(r"(\d+)\n(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})\n(.+)\n")
 
@@ -106,7 +112,7 @@ def test_formats_asked_for_later_are_written_from_the_json_without_transcribing(
 
 def test_the_export_command_writes_formats_of_existing_transcripts(tmp_path, capsys):
     from transcribe.cli import main
-    from transcribe.outputs import output_paths, write_transcript
+    from transcribe.export.outputs import output_paths, write_transcript
 
     paths = output_paths(tmp_path, tmp_path / "interview.wav")
     write_transcript(make_transcript(), paths)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import FileMissingError, SettingsError, TranscribeError
-from .outputs import read_transcript
+from .export.outputs import read_transcript
 from .pipeline import changed_settings
 from .settings import Settings
 from .study_settings import describe

@@ -23,8 +23,8 @@ from .errors import (
     UnexpectedError,
     for_command_line,
 )
+from .export.writers import WRITERS
 from .utils.crash_log import write_crash_log
-from .writers import WRITERS
 
 DERIVED_FORMATS = ", ".join(name for name in WRITERS if name != "json")
 HANDOFF_DEFAULT = "docx,txt,maxqda,nvivo,srt,vtt,html,qdpx"
@@ -330,8 +330,8 @@ class _HandOff:
 
 
 def _pseudonymize(args: argparse.Namespace) -> int:
+    from .export.writers import parse_formats
     from .study import Study
-    from .writers import parse_formats
 
     formats = parse_formats(args.formats)
     for path in args.transcripts:
@@ -346,8 +346,8 @@ def _pseudonymize(args: argparse.Namespace) -> int:
 
 
 def _review(args: argparse.Namespace) -> int:
+    from .export.writers import parse_formats
     from .study import Study
-    from .writers import parse_formats
 
     formats = parse_formats(args.formats)
     for review in args.reviews:
@@ -362,8 +362,8 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .outputs import export
-    from .writers import parse_formats
+    from .export.outputs import export
+    from .export.writers import parse_formats
 
     formats = parse_formats(args.formats)
     for path in args.transcripts:

@@ -31,11 +31,7 @@ from .diarize.diarization import (
 from .diarize.roles import assign_roles
 from .diarize.voices import VoiceMatch, match, select_voices, speaker_speech
 from .errors import NameClashError, TranscribeError, UnexpectedError
-from .ingest.audio import Audio, check_source, load_audio
-from .ingest.speech_activity import is_silent, silences
-from .models.loaded_models import LoadedModels
-from .models.store import ModelStore
-from .outputs import (
+from .export.outputs import (
     OutputFolder,
     output_paths,
     read_transcript,
@@ -44,6 +40,11 @@ from .outputs import (
     render_derived,
     write_transcript,
 )
+from .export.writers import DEFAULT_FORMATS
+from .ingest.audio import Audio, check_source, load_audio
+from .ingest.speech_activity import is_silent, silences
+from .models.loaded_models import LoadedModels
+from .models.store import ModelStore
 from .quality.report import assess
 from .settings import Settings
 from .transcript import (
@@ -59,7 +60,6 @@ from .transcript import (
 )
 from .utils.files import file_sha256
 from .utils.locks import lock_path, recording_lock
-from .writers import DEFAULT_FORMATS
 
 # A per-call progress hook, as pyannote's pipelines take one: hook(stage, fraction done).
 Hook = Callable[[str, float], None]

@@ -26,14 +26,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NameClashError, SettingsError, TranscriptFileError
-from .outputs import output_paths, read_transcript, refresh_derived, write_transcript
+from .export.outputs import (
+    output_paths,
+    read_transcript,
+    refresh_derived,
+    write_transcript,
+)
+from .export.writers import DEFAULT_FORMATS, parse_formats
 from .pseudonym_key import PseudonymKey, canonical
 from .pseudonymize import Find, as_words, file_name, pseudonymize, stage_record
 from .review import read_review, render_review
 from .study_key import StudyKey, find_known
 from .transcript import Transcript
 from .utils.files import atomic_write
-from .writers import DEFAULT_FORMATS, parse_formats
 
 HANDOFF_FORMATS = ("docx", "txt", "maxqda", "nvivo", "srt", "vtt", "html")
 _STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -265,7 +270,7 @@ def export_handoff(study: Study, name: str, formats: tuple[str, ...]) -> list[st
 def write_project(study: Study) -> list[str]:
     """The study's REFI-QDA project from every transcript in its hand-off folder, written
     when it differs; returns its name if it was written."""
-    from .qdpx import render_qdpx
+    from .export.qdpx import render_qdpx
 
     transcripts = [t for path in sorted(study.handoff.glob("*.json")) if (t := read_transcript(path)) is not None]
     if not transcripts:

@@ -17,9 +17,9 @@ import hashlib
 from html import escape
 from urllib.parse import quote
 
-from .conventions import clock
-from .transcript import Transcript, Word
-from .turns import Piece, Said, Turn, Unclear, conventions_of, piece_text, turns_of
+from ..conventions import clock
+from ..transcript import Transcript, Word
+from ._turns import Piece, Said, Turn, Unclear, conventions_of, piece_text, turns_of
 
 SPEAKER_COLOURS = 4  # speakers take turns through this many colours
 

@@ -16,11 +16,19 @@ import zipfile
 from datetime import datetime
 from typing import ClassVar
 
-from .conventions import Conventions, clock
-from .errors import SettingsError
-from .quality.report import render_summary
-from .transcript import Transcript
-from .turns import Said, Turn, Unclear, conventions_of, piece_text, text_lines, turns_of
+from ..conventions import Conventions, clock
+from ..errors import SettingsError
+from ..quality.report import render_summary
+from ..transcript import Transcript
+from ._turns import (
+    Said,
+    Turn,
+    Unclear,
+    conventions_of,
+    piece_text,
+    text_lines,
+    turns_of,
+)
 
 # Subtitle cues end at the next timed piece after this much text or time.
 CUE_MAX_CHARS = 84
@@ -141,7 +149,7 @@ class HtmlWriter(Writer):
     description = "review page: the text beside an audio player (click a line to hear it), unsure words highlighted; works offline"
 
     def render(self, transcript: Transcript) -> str:
-        from .review_page import render_review_page
+        from ._review_page import render_review_page
 
         return render_review_page(transcript)
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .conventions import Conventions, clean_text, clock, pause_length
-from .transcript import Mark, Segment, Transcript, Word
-from .utils.intervals import Interval, intersect, length, near
+from ..conventions import Conventions, clean_text, clock, pause_length
+from ..transcript import Mark, Segment, Transcript, Word
+from ..utils.intervals import Interval, intersect, length, near
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class LanguageMark:
 
     @property
     def name(self) -> str:
-        from .asr.languages import whisper_languages
+        from ..asr.languages import whisper_languages
 
         return whisper_languages().get(self.language, self.language).title()
 

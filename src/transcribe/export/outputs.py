@@ -21,9 +21,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .errors import OutputError, TranscriptFileError
-from .transcript import Transcript
-from .utils.files import atomic_write, encoded, reason, temporary_beside
+from ..errors import OutputError, TranscriptFileError
+from ..transcript import Transcript
+from ..utils.files import atomic_write, encoded, reason, temporary_beside
 from .writers import DEFAULT_FORMATS, WRITERS
 
 # Space a transcript set needs, at most: about 3 words a second of speech, each word with
