@@ -20,11 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from test_pseudonymize import EN_INTERVIEW, EN_KEY, NO_INTERVIEW, NO_KEY, interview  # noqa: E402
 
-from transcribe.detection import Detector  # noqa: E402
 from transcribe.models.ner_models import resolve_ner  # noqa: E402
-from transcribe.pseudonym_key import PseudonymKey  # noqa: E402
-from transcribe.pseudonymize import pseudonymize  # noqa: E402
-from transcribe.study_key import StudyKey  # noqa: E402
+from transcribe.pseudonymize.detection import Detector  # noqa: E402
+from transcribe.pseudonymize.pseudonym_key import PseudonymKey  # noqa: E402
+from transcribe.pseudonymize.replace import pseudonymize  # noqa: E402
+from transcribe.pseudonymize.study_key import StudyKey  # noqa: E402
 
 WORDS_PER_MINUTE = 150
 

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from transcribe.identifiers import find_identifiers, national_id_valid
+from transcribe.pseudonymize._identifiers import find_identifiers, national_id_valid
 
 
 def with_check_digits(first_nine: str) -> str:

@@ -11,13 +11,20 @@ import pytest
 from test_identifiers import VALID, with_check_digits
 from test_outputs import segment
 
-from transcribe.detection import Detector
 from transcribe.errors import ModelError, StudyKeyError
-from transcribe.identifiers import Finding
-from transcribe.pseudonym_key import Occurrence, PseudonymKey
-from transcribe.pseudonymize import Decisions, pseudonymize
-from transcribe.study_key import StudyKey
-from transcribe.transcript import Provenance, Recording, Segment, Speaker, Transcript, Word
+from transcribe.pseudonymize._identifiers import Finding
+from transcribe.pseudonymize.detection import Detector
+from transcribe.pseudonymize.pseudonym_key import Occurrence, PseudonymKey
+from transcribe.pseudonymize.replace import Decisions, pseudonymize
+from transcribe.pseudonymize.study_key import StudyKey
+from transcribe.transcript import (
+    Provenance,
+    Recording,
+    Segment,
+    Speaker,
+    Transcript,
+    Word,
+)
 
 STM = Path(__import__("pyannote.audio", fromlist=["x"]).__file__).parent / "sample" / "sample.stm"
 

@@ -33,10 +33,10 @@ from .export.outputs import (
     write_transcript,
 )
 from .export.writers import DEFAULT_FORMATS, parse_formats
-from .pseudonym_key import PseudonymKey, canonical
-from .pseudonymize import Find, as_words, file_name, pseudonymize, stage_record
-from .review import read_review, render_review
-from .study_key import StudyKey, find_known
+from .pseudonymize.pseudonym_key import PseudonymKey, canonical
+from .pseudonymize.replace import Find, as_words, file_name, pseudonymize, stage_record
+from .pseudonymize.review import read_review, render_review
+from .pseudonymize.study_key import StudyKey, find_known
 from .transcript import Transcript
 from .utils.files import atomic_write
 
@@ -226,7 +226,7 @@ class HandOff:
 
     def find(self) -> Find:
         if self._find is None:
-            from .detection import Detector
+            from .pseudonymize.detection import Detector
 
             self._find = Detector(self.key, self.ner).find
         return self._find

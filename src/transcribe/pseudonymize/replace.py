@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from .identifiers import Finding, resolve
+from ..transcript import Segment, StageRecord, Transcript
+from ._identifiers import Finding, resolve
 from .pseudonym_key import NUMBERED, Occurrence, PseudonymKey, without_genitive
 from .study_key import StudyKey, find_known
-from .transcript import Segment, StageRecord, Transcript
 
 Find = Callable[[str, "str | None"], list[Finding]]
 CONTEXT_CHARS = 40

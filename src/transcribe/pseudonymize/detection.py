@@ -43,9 +43,9 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
-from .errors import ModelError
-from .identifiers import Finding, find_identifiers, resolve
-from .models.ner_models import LANGUAGES
+from ..errors import ModelError
+from ..models.ner_models import LANGUAGES
+from ._identifiers import Finding, find_identifiers, resolve
 from .study_key import StudyKey, common_word
 
 # Whisper's and spaCy's codes for the languages detection knows.

@@ -18,11 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .errors import TranscriptFileError
-from .identifiers import Finding
+from ..errors import TranscriptFileError
+from ..utils.files import atomic_write
+from ..utils.locks import recording_lock
+from ._identifiers import Finding
 from .study_key import GENITIVE, KeyEntry
-from .utils.files import atomic_write
-from .utils.locks import recording_lock
 
 NUMBERED = {"PERSON": "PERSON", "ORG": "ORG", "PLACE": "PLACE"}
 UNNUMBERED = ("PHONE", "ID-NUMBER", "EMAIL", "URL", "ADDRESS")

@@ -16,8 +16,8 @@ import csv
 import io
 from pathlib import Path
 
-from .errors import ReviewFileError
-from .pseudonymize import Decisions, Replacement
+from ..errors import ReviewFileError
+from .replace import Decisions, Replacement
 
 COLUMNS = ("decision", "time", "speaker", "kind", "original", "pseudonym", "detector", "confidence", "context")
 DECISIONS = ("accept", "reject", "add")

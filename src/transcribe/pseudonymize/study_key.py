@@ -33,8 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import StudyKeyError
-from .identifiers import Finding
+from ..errors import StudyKeyError
+from ._identifiers import Finding
 
 KINDS = {"people": "PERSON", "organisations": "ORG", "organizations": "ORG", "places": "PLACE"}
 # Endings kept after the pseudonym (the genitive), and endings replaced with the name.
