@@ -35,8 +35,8 @@ from transcribe.export.outputs import read_transcript
 from transcribe.pipeline import Pipeline, transcribe_file
 from transcribe.utils.progress_log import ProgressLog
 from transcribe.settings import DiarizationMode, Settings, Style
-from transcribe.study import HandOff, Study, export_handoff, run_formats
-from transcribe.study_settings import describe, differences, languages_in_use, read_study_settings, run_settings, settings_path, write_template
+from transcribe.study.handoff import HandOff, Study, export_handoff, run_formats
+from transcribe.study.settings_file import describe, differences, languages_in_use, read_study_settings, run_settings, settings_path, write_template
 from transcribe.models.whisper_models import installed_whisper_models
 from transcribe.export.writers import WRITERS
 

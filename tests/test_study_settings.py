@@ -22,7 +22,7 @@ from transcribe.diarize.diarization import SpeakerCount
 from transcribe.errors import SettingsError
 from transcribe.export.outputs import read_transcript, write_transcript
 from transcribe.settings import Settings
-from transcribe.study_settings import (
+from transcribe.study.settings_file import (
     STUDY_FIELDS,
     describe,
     differences,

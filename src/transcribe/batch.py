@@ -20,7 +20,7 @@ from .errors import FileMissingError, SettingsError, TranscribeError
 from .export.outputs import read_transcript
 from .pipeline import changed_settings
 from .settings import Settings
-from .study_settings import describe
+from .study.settings_file import describe
 from .transcript import Transcript
 from .utils.files import file_sha256
 

@@ -221,7 +221,7 @@ def settings_from_args(args: argparse.Namespace, study: dict | None = None):
     """The run's `Settings`: the flags given, over the `study`'s settings (study_settings.py),
     over the defaults."""
     from .diarize.diarization import SpeakerCount
-    from .study_settings import run_settings
+    from .study.settings_file import run_settings
 
     chosen = {name: read(getattr(args, name)) for name, read in FLAG_READERS.items() if getattr(args, name) is not None}
     if (args.speakers, args.min_speakers, args.max_speakers) != (None, None, None):
@@ -234,8 +234,8 @@ def _run(args: argparse.Namespace) -> int:
     from .models.store import ModelStore
     from .pipeline import Pipeline, transcribe_file
     from .quality.report import headline
-    from .study import run_formats
-    from .study_settings import describe, differences
+    from .study.handoff import run_formats
+    from .study.settings_file import describe, differences
 
     if (args.pseudonymize or args.key) and not args.study:
         raise SettingsError("--pseudonymize and --key need --study NAME (the study whose pseudonyms to use)")
@@ -283,7 +283,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _study(out: Path, name: str):
-    from .study import Study
+    from .study.handoff import Study
 
     study = Study.at(out, name)
     study.prepare()
@@ -292,7 +292,7 @@ def _study(out: Path, name: str):
 
 def _study_settings(out: Path, study) -> dict:
     """The settings of `study` (None: of runs without one), its file made on first use."""
-    from .study_settings import read_study_settings, settings_path, write_template
+    from .study.settings_file import read_study_settings, settings_path, write_template
 
     path = settings_path(out, study.name if study is not None else None)
     if study is not None and write_template(path):
@@ -306,7 +306,7 @@ class _HandOff:
     was replaced, in numbers (never the names: a terminal is not a restricted place)."""
 
     def __init__(self, study, key: Path | None, formats: tuple[str, ...]):
-        from .study import HandOff
+        from .study.handoff import HandOff
 
         self.hand_off = HandOff(study, key, formats)
         for note in self.hand_off.notes:
@@ -331,7 +331,7 @@ class _HandOff:
 
 def _pseudonymize(args: argparse.Namespace) -> int:
     from .export.writers import parse_formats
-    from .study import Study
+    from .study.handoff import Study
 
     formats = parse_formats(args.formats)
     for path in args.transcripts:
@@ -347,7 +347,7 @@ def _pseudonymize(args: argparse.Namespace) -> int:
 
 def _review(args: argparse.Namespace) -> int:
     from .export.writers import parse_formats
-    from .study import Study
+    from .study.handoff import Study
 
     formats = parse_formats(args.formats)
     for review in args.reviews:
@@ -368,7 +368,7 @@ def _export(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
     for path in args.transcripts:
         if path.is_dir():
-            from .study import Study, export_study
+            from .study.handoff import Study, export_study
 
             written = export_study(Study.containing(path), formats)
         else:

@@ -25,20 +25,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import NameClashError, SettingsError, TranscriptFileError
-from .export.outputs import (
+from ..errors import NameClashError, SettingsError, TranscriptFileError
+from ..export.outputs import (
     output_paths,
     read_transcript,
     refresh_derived,
     write_transcript,
 )
-from .export.writers import DEFAULT_FORMATS, parse_formats
-from .pseudonymize.pseudonym_key import PseudonymKey, canonical
-from .pseudonymize.replace import Find, as_words, file_name, pseudonymize, stage_record
-from .pseudonymize.review import read_review, render_review
-from .pseudonymize.study_key import StudyKey, find_known
-from .transcript import Transcript
-from .utils.files import atomic_write
+from ..export.writers import DEFAULT_FORMATS, parse_formats
+from ..pseudonymize.pseudonym_key import PseudonymKey, canonical
+from ..pseudonymize.replace import Find, as_words, file_name, pseudonymize, stage_record
+from ..pseudonymize.review import read_review, render_review
+from ..pseudonymize.study_key import StudyKey, find_known
+from ..transcript import Transcript
+from ..utils.files import atomic_write
 
 HANDOFF_FORMATS = ("docx", "txt", "maxqda", "nvivo", "srt", "vtt", "html")
 _STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -214,7 +214,7 @@ class HandOff:
     says what the user should know before trusting the result (no key, NER off)."""
 
     def __init__(self, study: Study, key: Path | None, formats: tuple[str, ...] = HANDOFF_FORMATS):
-        from .models.ner_models import ner_notice, resolve_ner
+        from ..models.ner_models import ner_notice, resolve_ner
 
         self.study, self.formats = study, formats
         self.key = study.study_key(key)
@@ -226,7 +226,7 @@ class HandOff:
 
     def find(self) -> Find:
         if self._find is None:
-            from .pseudonymize.detection import Detector
+            from ..pseudonymize.detection import Detector
 
             self._find = Detector(self.key, self.ner).find
         return self._find
@@ -270,7 +270,7 @@ def export_handoff(study: Study, name: str, formats: tuple[str, ...]) -> list[st
 def write_project(study: Study) -> list[str]:
     """The study's REFI-QDA project from every transcript in its hand-off folder, written
     when it differs; returns its name if it was written."""
-    from .export.qdpx import render_qdpx
+    from ..export.qdpx import render_qdpx
 
     transcripts = [t for path in sorted(study.handoff.glob("*.json")) if (t := read_transcript(path)) is not None]
     if not transcripts:

@@ -24,10 +24,10 @@ from typing import Any
 
 import yaml
 
-from .diarize.diarization import SpeakerCount
-from .errors import SettingsError, StudySettingsError
-from .settings import Settings
-from .utils.files import atomic_write
+from ..diarize.diarization import SpeakerCount
+from ..errors import SettingsError, StudySettingsError
+from ..settings import Settings
+from ..utils.files import atomic_write
 
 FILE_NAME = "settings.yaml"
 STUDY_FIELDS = ("model", "language", "languages", "diarization", "diarization_model", "speakers", "beam_size",
