@@ -62,7 +62,7 @@ ROLE_CHOICES = Literal["", "interviewer", "participant"]
 class Options(BaseModel):
     """How to transcribe: the choices of `transcribe run`, as the Prefect UI's form (every
     field a plain value: 0 or empty means "not given"). A field left at its default takes the
-    study's setting (transcripts/STUDY/settings.yaml, study_settings.py); one changed
+    study's setting (transcripts/STUDY/settings.yaml, study/settings_file.py); one changed
     overrides it for this run."""
 
     study: str = Field("", description="The study (a short name): its transcripts go to transcripts/STUDY/restricted/raw, owner-only, and the fields below left "

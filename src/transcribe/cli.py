@@ -218,7 +218,7 @@ FLAG_READERS = {
 
 
 def settings_from_args(args: argparse.Namespace, study: dict | None = None):
-    """The run's `Settings`: the flags given, over the `study`'s settings (study_settings.py),
+    """The run's `Settings`: the flags given, over the `study`'s settings (study/settings_file.py),
     over the defaults."""
     from .diarize.diarization import SpeakerCount
     from .study.settings_file import run_settings

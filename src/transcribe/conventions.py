@@ -1,5 +1,5 @@
 """Transcription conventions: how the words of a transcript are written for coding
-(turns.py applies them to a transcript).
+(export/_turns.py applies them to a transcript).
 
 The JSON transcript keeps Whisper's words with their timings and probabilities; these
 conventions turn them into the readable text a qualitative researcher codes:
@@ -8,7 +8,7 @@ conventions turn them into the readable text a qualitative researcher codes:
   of at least `pause_s` seconds; words Whisper was unsure of kept inside
   `[unclear hh:mm:ss: ...]`; `[inaudible hh:mm:ss]` where speech was heard but a
   hallucination guard removed what Whisper decoded; fillers kept (the pipeline adds
-  those Whisper smoothed over, see filler_pass.py).
+  those Whisper smoothed over, see asr/_filler_pass.py).
   Speech said over another speaker is marked: `[overlap]` before a speaker's words said
   while the other one talked (a backchannel inside the other's turn, on its own line and
   under its own speaker), and `[overlapping speech hh:mm:ss, not transcribed]` where the
@@ -45,7 +45,7 @@ def decoding_prompt(terms: list[str], fillers_in: str | None = None) -> str | No
     """The prompt for the decoder: the study's own words, then filler examples in the
     language `fillers_in`. Turns are decoded without the filler examples: they made
     Whisper slip words across speaker changes (speaker-attributed WER 0.184 -> 0.207 on the
-    sample call); the filler pass (filler_pass.py) uses them on short islands of sound."""
+    sample call); the filler pass (asr/_filler_pass.py) uses them on short islands of sound."""
     parts = []
     if terms:
         parts.append(", ".join(terms) + ".")

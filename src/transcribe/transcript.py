@@ -165,7 +165,7 @@ class Provenance:
 
 @dataclass
 class SpeakerCheck:
-    """A suspected speaker-change error (see quality.py for the rules)."""
+    """A suspected speaker-change error (see quality/report.py for the rules)."""
 
     rule: str  # "short-turn" or "crosses-turn"
     start: float
@@ -185,7 +185,7 @@ class ListenSpan:
 
 @dataclass
 class QualityReport:
-    """How much of the speech the transcript covers and where it is doubtful (quality.py).
+    """How much of the speech the transcript covers and where it is doubtful (quality/report.py).
 
     Numbers, times, speaker ids and reasons only: never transcript text."""
 

@@ -10,7 +10,7 @@ a neighbouring word over their time (an "is" of 2.0 s over "is number 18, item 1
 its stretch. What is left, in
 stretches of UNACCOUNTED_MIN_S or more, is speech the transcript says nothing about: the
 transcription stage decodes it again and marks what stays without words
-(transcription.py), and the quality report counts what is left (quality.py), which must
+(transcription.py), and the quality report counts what is left (quality/report.py), which must
 be nothing.
 """
 

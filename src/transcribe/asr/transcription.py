@@ -1,6 +1,6 @@
 """The transcription stage: windows of speech in, timed words with their languages out.
 
-It talks to the recogniser only through the `ASRBackend` protocol (asr.py) and keeps the
+It talks to the recogniser only through the `ASRBackend` protocol (asr/backend.py) and keeps the
 policy here, where it can be tested with a fake backend:
 
 * Windows (windows.py) are decoded in batches, longest first, so the rows of a batch
@@ -24,7 +24,7 @@ policy here, where it can be tested with a fake backend:
   speech (`Work`: MAX_WORK_RATIO times what clean speech costs), so unreadable audio
   costs at most that multiple of clean speech, and a recording with a few loops has
   room to recover them; the language evidence decodes only EVIDENCE_TOKENS tokens.
-* Guards (guards.py) and, in verbatim style, the filler pass (filler_pass.py), run once
+* Guards (_guards.py) and, in verbatim style, the filler pass (asr/_filler_pass.py), run once
   over the whole recording so its islands fill whole encoder batches.
 * Host work overlaps device work: while a GPU encodes and decodes a batch, a host
   thread pads the next batch's audio and finishes the previous batch's word alignment
@@ -755,7 +755,7 @@ class Transcriber:
         return words, None
 
     def _fillers(self, audio: Audio, heard: list[_Heard]) -> None:
-        """Put back the hesitations Whisper smoothed over (filler_pass.py): each island of
+        """Put back the hesitations Whisper smoothed over (asr/_filler_pass.py): each island of
         sound no word accounts for is decoded on its own, the islands of the whole
         recording packed many to one encoder pass, and becomes a filler when Whisper
         writes nothing but fillers there."""

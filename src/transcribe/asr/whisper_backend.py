@@ -1,4 +1,4 @@
-"""openai-whisper as an ASR backend (asr.py): batched encoding, language detection,
+"""openai-whisper as an ASR backend (asr/backend.py): batched encoding, language detection,
 static-cache decoding and DTW word alignment, on a CPU or a CUDA GPU.
 
 Half precision keeps whisper's own convention: every weight in fp16 (or bf16) except the

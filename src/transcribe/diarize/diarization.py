@@ -158,7 +158,7 @@ def diarize_speech(
     audio: Audio, count: SpeakerCount, pyannote_factory: Callable[[], "PyannoteDiarizer"], progress: Callable[[float], None] | None = None,  # noqa: F821
 ) -> Diarization:
     """pyannote on the recording less its long stretches without speech (hold music, tones,
-    silence: voice_activity.py), its turns mapped back to the recording's time. Where
+    silence: _voice_activity.py), its turns mapped back to the recording's time. Where
     nothing is left out the whole recording is diarized; where nothing is left, nobody spoke."""
     from ..utils.intervals import subtract
     from ._voice_activity import long_silences

@@ -3,7 +3,7 @@
 Every format is rendered from the JSON data model alone (with the conventions recorded
 in its provenance), so any of them can be written again from an existing transcript
 without transcribing (`transcribe export`). The readable ones render from the turns of
-turns.py: the plain text, a Word document, subtitles (SRT, WebVTT) to check a transcript
+export/_turns.py: the plain text, a Word document, subtitles (SRT, WebVTT) to check a transcript
 against the recording in any media player, a review page with an audio player, and the
 timestamped text conventions MAXQDA and NVivo import.
 """

@@ -2,7 +2,7 @@
 
 `--model NbAiLab/nb-whisper-large` (or its short name `nb-whisper-large`) finds the model
 in the Hugging Face cache, or downloads it when downloads are allowed, and converts it
-once into the model store (model_import.py), so later runs load it like any other
+once into the model store (models/importer.py), so later runs load it like any other
 openai-whisper checkpoint. The National Library of Norway's NB-Whisper models are the
 Norwegian ones: trained on Norwegian speech, they write Bokmål (`no`) or Nynorsk (`nn`).
 """

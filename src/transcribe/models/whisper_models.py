@@ -1,5 +1,5 @@
 """Whisper models by name: from the local store, whisper's cache, a checkpoint path or the
-Hugging Face Hub (hub_whisper.py), and the device they run on."""
+Hugging Face Hub (_hub_whisper.py), and the device they run on."""
 
 from __future__ import annotations
 

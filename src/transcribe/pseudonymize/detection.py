@@ -3,7 +3,7 @@
 Presidio's `AnalyzerEngine` hosts every detector, per language (English, Norwegian):
 
 * the study key (study_key.py): names the researcher listed, with their inflections;
-* the pattern layer (identifiers.py): Norwegian ID and phone numbers, e-mail addresses,
+* the pattern layer (_identifiers.py): Norwegian ID and phone numbers, e-mail addresses,
   street addresses, postcodes, also as spoken;
 * Presidio's own validated recognizers for English identifiers: UK NHS numbers (check
   digit), US social security numbers, URLs;
