@@ -66,7 +66,7 @@ def test_every_format_choice_runs_and_writes_what_was_asked(recording, tmp_path,
     asked = set(formats) if formats is not None else None
     if mode == "pseudonymized":
         raw, handoff = out / "calls" / "restricted" / "raw", out / "calls" / "handoff"
-        assert names(raw) == {"interview.json", "interview.txt", "interview.quality.txt"}
+        assert names(raw) == {"interview.json", "interview.txt", "interview.quality.txt", "interview.html"}  # the page to correct it on
         expected = asked if asked is not None else {"docx", "txt", "maxqda", "nvivo", "srt", "vtt", "html"}
         # The study's REFI-QDA project is part of every hand-off.
         assert names(handoff) == {"interview.json", "calls.qdpx"} | {"interview" + SUFFIX[f] for f in expected if f != "qdpx"}

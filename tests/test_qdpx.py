@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 from test_outputs import make_transcript, segment
 
-from transcribe.export._turns import conventions_of
+from transcribe.conventions import conventions_of
 from transcribe.export.qdpx import render_qdpx
 from transcribe.export.writers import WRITERS, render_text
 from transcribe.transcript import Speaker, Transcript

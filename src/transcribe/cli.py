@@ -1,5 +1,6 @@
 """Command line: `transcribe run FILE [--study NAME --pseudonymize --key KEY]`,
 `transcribe pseudonymize JSON --study NAME`, `transcribe review apply REVIEW`,
+`transcribe corrections apply CORRECTIONS`,
 `transcribe export JSON|STUDY --formats ...`, `transcribe models list|import`,
 `transcribe voices enroll|list|remove`, `transcribe prefect ARGS` (Prefect's own command,
 pointed at this machine's server, telemetry off)."""
@@ -16,6 +17,7 @@ from . import (
     __version__,  # importing the package switches telemetry off and the hub offline
 )
 from .errors import (
+    CorrectionsFileError,
     ReviewFileError,
     SettingsError,
     TranscribeError,
@@ -135,6 +137,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.add_argument("reviews", nargs="+", type=Path, help="review files (<study>/restricted/review/<name>.review.csv)")
     apply.add_argument("--formats", default=HANDOFF_DEFAULT, metavar="NAMES", help=f"hand-off formats (default: {HANDOFF_DEFAULT})")
+
+    corrections = commands.add_parser("corrections", help="apply corrections saved from the review page").add_subparsers(
+        dest="corrections_command", required=True, metavar="ACTION")
+    capply = corrections.add_parser(
+        "apply",
+        help="apply corrections files to their transcripts; redo their formats and hand-off",
+        description="Apply corrections saved from a transcript's review page (the .html beside the raw transcript): "
+        "edited words keep the time of the words they replaced, and nothing else moves. The transcript before is kept in "
+        "previous/, its formats are written again, and in a study its pseudonymized hand-off is redone. The corrections "
+        "are kept (corrections/) and applied again if the recording is transcribed anew.",
+    )
+    capply.add_argument("files", nargs="+", type=Path, help="corrections files (<name>.corrections.json, as the review page saves them)")
+    capply.add_argument("-o", "--out", type=Path, default=Path("transcripts"), help="the folder of the transcripts, or of the studies (default: transcripts)")
+    capply.add_argument("--study", metavar="NAME", help="the study the transcripts are in (its restricted/raw folder); its hand-off is redone")
+    capply.add_argument("--formats", default=HANDOFF_DEFAULT, metavar="NAMES", help=f"hand-off formats, in a study (default: {HANDOFF_DEFAULT})")
 
     models = commands.add_parser("models", help="list or import models").add_subparsers(dest="models_command", required=True, metavar="ACTION")
     models.add_parser("list", help="list imported models and downloaded Whisper models")
@@ -361,6 +378,33 @@ def _review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _corrections(args: argparse.Namespace) -> int:
+    from .conventions import clock
+    from .correct.apply import correct_file, corrected_share
+    from .export.writers import parse_formats
+
+    formats = parse_formats(args.formats)
+    study = _study(args.out, args.study) if args.study else None
+    folder = study.raw if study is not None else args.out
+    for path in args.files:
+        if not path.is_file():
+            raise CorrectionsFileError(f"{path.name} does not exist")
+    hand_off = _HandOff(study, None, formats) if study is not None and study.key_path.exists() else None
+    for path in args.files:
+        done = correct_file(path, folder)
+        record, missed = done.transcript.corrections[-1], done.outcome.not_applied
+        rate = 100 * record.words_changed / max(1, record.words_before)
+        print(f"{done.path.name}: {record.applied_edits} of {record.edits} corrections applied ({rate:.1f} words per 100 changed); "
+              f"wrote {', '.join(done.written)}; the transcript before is kept as previous/{done.kept.name}")
+        if missed:
+            print(f"{done.path.name}: {len(missed)} corrections found no words to change, at {', '.join(clock(t) for t in missed)}", file=sys.stderr)
+        if hand_off is not None:
+            hand_off(done.path)
+    if study is not None and (share := corrected_share(study.raw)):
+        print(f"study {study.name}: {share[0]:g} words per 100 corrected, over {share[1]} corrected transcript{'' if share[1] == 1 else 's'}")
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from .export.outputs import export
     from .export.writers import parse_formats
@@ -434,7 +478,8 @@ def _prefect(rest: list[str]) -> int:
     return 0  # not reached: execve does not return
 
 
-COMMANDS = {"run": _run, "pseudonymize": _pseudonymize, "review": _review, "export": _export, "models": _models, "voices": _voices}
+COMMANDS = {"run": _run, "pseudonymize": _pseudonymize, "review": _review, "corrections": _corrections, "export": _export,
+            "models": _models, "voices": _voices}
 
 
 def main(argv: list[str] | None = None) -> int:

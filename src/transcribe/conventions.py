@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import SettingsError
+from .transcript import Transcript
 
 STYLES = ("verbatim", "clean")
 
@@ -94,3 +95,10 @@ def clean_text(text: str) -> str:
     cleaned = re.sub(r"\s+([,.?!])", r"\1", cleaned)
     cleaned = re.sub(r"^[,.\s]+", "", cleaned)
     return cleaned[:1].upper() + cleaned[1:] if cleaned else ""
+
+
+def conventions_of(transcript: Transcript) -> Conventions:
+    """The conventions the transcript was made with: every format is a function of the
+    JSON alone."""
+    settings = transcript.provenance.settings
+    return Conventions(style=settings.get("style", "verbatim"), pause_s=settings.get("pause", 1.0))

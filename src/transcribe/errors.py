@@ -103,6 +103,12 @@ class ReviewFileError(TranscribeError):
     exit_code = 16
 
 
+class CorrectionsFileError(TranscribeError):
+    """A corrections file cannot be read, or does not fit the transcript it corrects."""
+
+    exit_code = 17
+
+
 class UnexpectedError(TranscribeError):
     """A failure the pipeline did not anticipate (a bug, a driver error): the message names
     the stage, the traceback goes to a log file."""

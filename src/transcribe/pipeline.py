@@ -8,7 +8,6 @@ The CLI and the Prefect flows both call `Pipeline.transcribe` (models load once 
 from __future__ import annotations
 
 import contextlib
-import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from .asr.backend import ASRBackend
 from .asr.languages import normalize_language
 from .asr.transcription import Transcriber, TranscriptionOptions, TranscriptionResult
 from .asr.windows import Window, plan_windows
+from .correct.apply import reapply
 from .diarize.diarization import (
     Diarization,
     diarize,
@@ -33,6 +33,7 @@ from .diarize.voices import VoiceMatch, match, select_voices, speaker_speech
 from .errors import NameClashError, TranscribeError, UnexpectedError
 from .export.outputs import (
     OutputFolder,
+    keep_previous,
     output_paths,
     read_transcript,
     refresh_derived,
@@ -299,33 +300,12 @@ class FileOutcome:
     kept: Path | None = None  # where the transcript it replaced is kept (PREVIOUS_FOLDER)
 
 
-# Where a transcript that is replaced (other settings, or --force) is kept, beside the
-# new one: <out>/previous/<name>.<when it was made>.json. Its other formats can be
-# written again from it (`transcribe export`).
-PREVIOUS_FOLDER = "previous"
-
-
 def _speaker_count(diarization: Diarization, settings: Settings) -> dict[str, Any]:
     """How many speakers the transcript has, whether that was given or estimated, and, for
     an estimate, why it may be wrong (None: no reason found). A split by channel counts
     the channels that carry speech: nothing is estimated."""
     given = settings.speakers.exact is not None or diarization.method in ("channels", "none")
     return {"found": len(diarization.speakers), "estimated": not given, "doubt": None if given else diarization.count_doubt}
-
-
-def _keep_previous(path: Path) -> Path:
-    """Keep the transcript at `path`, about to be replaced, in PREVIOUS_FOLDER beside it,
-    named after when it was written; its path."""
-    made = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime("%Y%m%dT%H%M%S")
-    folder = path.parent / PREVIOUS_FOLDER
-    folder.mkdir(exist_ok=True)
-    kept = folder / f"{path.stem}.{made}.json"
-    content, number = path.read_bytes(), 1
-    while kept.exists() and kept.read_bytes() != content:
-        number += 1
-        kept = folder / f"{path.stem}.{made}-{number}.json"
-    shutil.copy2(path, kept)
-    return kept
 
 
 def transcribe_file(
@@ -381,7 +361,8 @@ def transcribe_file(
                 audio = load_audio(source)
             folder.require_space(audio.duration)
             transcript = pipeline.transcribe(audio, diarization, hook)
-            kept = _keep_previous(paths["json"]) if paths["json"].exists() else None
+            reapply(transcript, out_dir, source.stem)  # the researcher's corrections, where the words still align
+            kept = keep_previous(paths["json"]) if paths["json"].exists() else None
             try:
                 write_transcript(transcript, paths)
             except BaseException:

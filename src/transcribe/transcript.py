@@ -9,10 +9,12 @@ Transcripts of an older schema are migrated when read (`MIGRATIONS`), never reje
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Segment:
     no_speech_prob: float | None = None
     temperature: float | None = None
     overlap: bool = False  # most of it was said while another speaker was talking
+    turn_start: bool = False  # a new turn starts here, though the speaker is the one before (a researcher's split)
 
     def replace_span(self, start: int, end: int, new: str) -> None:
         """Replace characters `start:end` of `text` with `new`, and the words they fall in
@@ -210,6 +213,8 @@ class QualityReport:
     # channel), and why that number may be wrong (pyannote_diarizer.count_doubt).
     speakers_estimated: int | None = None
     speaker_count_doubt: str | None = None
+    # Words the researcher changed on the review page per 100 words (None: not corrected).
+    corrected_per_100_words: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QualityReport:
@@ -233,6 +238,20 @@ class StageRecord:
 
 
 @dataclass
+class Correction:
+    """One corrections file from the review page, applied (`transcribe corrections apply`,
+    or again after a later transcription): when, and how much it changed, in numbers."""
+
+    applied: str  # ISO 8601, UTC
+    file_sha256: str  # of the corrections file (kept in the transcript's corrections/ folder)
+    saved: str  # when the review page saved it
+    edits: int
+    applied_edits: int  # the others found no words to change (a transcript made again since)
+    words_before: int  # the transcript's words before it
+    words_changed: int  # words replaced, removed, given to another speaker or marked
+
+
+@dataclass
 class Transcript:
     recording: Recording
     language: str | None
@@ -247,6 +266,7 @@ class Transcript:
     silences: list[Silence] | None = None  # None: not measured (transcripts before schema 4)
     quality: QualityReport | None = None  # absent from transcripts written before it existed
     stages: list[StageRecord] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -280,11 +300,18 @@ class Transcript:
             silences=None if data.get("silences") is None else [Silence(**q) for q in data["silences"]],
             quality=QualityReport.from_dict(data["quality"]) if data.get("quality") else None,
             stages=[StageRecord(**r) for r in data.get("stages", [])],
+            corrections=[Correction(**c) for c in data.get("corrections", [])],
             schema_version=version,
         )
 
     def stage(self, name: str) -> StageRecord | None:
         return next((r for r in self.stages if r.stage == name), None)
+
+    def fingerprint(self) -> str:
+        """The SHA-256 of what the review page shows: each segment's speaker and words with
+        their starts (a corrections file is tied to it)."""
+        shown = [[s.speaker, [[w.text, round(w.start, 2)] for w in s.words]] for s in self.segments]
+        return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode()).hexdigest()
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
@@ -326,4 +353,10 @@ def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "marks": marks, "speech": [], "silences": None, "schema_version": 4}
 
 
-MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+def _v4_to_v5(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 5 records the researcher's corrections and the turns they started by hand
+    (none before)."""
+    return {**data, "corrections": [], "schema_version": 5}
+
+
+MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}

@@ -39,6 +39,7 @@ class Unclear:
     text: str
     start: float
     end: float
+    words: tuple[Word, ...] = ()  # the timed words (the review page edits them)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def _runs(transcript: Transcript, conventions: Conventions) -> list[tuple[str, l
     items.sort(key=lambda item: item.start)
     runs: list[tuple[str, list]] = []
     for item in items:
-        if runs and runs[-1][0] == item.speaker:
+        if runs and runs[-1][0] == item.speaker and not getattr(item, "turn_start", False):
             runs[-1][1].append(item)
         else:
             runs.append((item.speaker, [item]))
@@ -224,7 +225,7 @@ def _word_pieces(words: list[Word], pauses: _Pauses) -> list[Piece]:
         if run:
             text = " ".join(w.text for w in run)
             unsure = run[0].probability < unclear_below
-            pieces.append(Unclear(text, run[0].start, run[-1].end) if unsure else Said(text, run[0].start, run[-1].end, tuple(run)))
+            pieces.append(Unclear(text, run[0].start, run[-1].end, tuple(run)) if unsure else Said(text, run[0].start, run[-1].end, tuple(run)))
             run.clear()
 
     previous_end = None
@@ -238,13 +239,6 @@ def _word_pieces(words: list[Word], pauses: _Pauses) -> list[Piece]:
         previous_end = word.end
     flush()
     return pieces
-
-
-def conventions_of(transcript: Transcript) -> Conventions:
-    """The conventions the transcript was made with: every format is a function of the
-    JSON alone."""
-    settings = transcript.provenance.settings
-    return Conventions(style=settings.get("style", "verbatim"), pause_s=settings.get("pause", 1.0))
 
 
 def text_lines(transcript: Transcript, conventions: Conventions = Conventions()) -> list[tuple[Turn, str]]:

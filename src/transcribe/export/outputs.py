@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import OutputError, TranscriptFileError
@@ -167,3 +168,24 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+# Where a transcript that is replaced (other settings, or --force) is kept, beside the
+# new one: <out>/previous/<name>.<when it was made>.json. Its other formats can be
+# written again from it (`transcribe export`).
+PREVIOUS_FOLDER = "previous"
+
+
+def keep_previous(path: Path) -> Path:
+    """Keep the transcript at `path`, about to be replaced, in PREVIOUS_FOLDER beside it,
+    named after when it was written; its path."""
+    made = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime("%Y%m%dT%H%M%S")
+    folder = path.parent / PREVIOUS_FOLDER
+    folder.mkdir(exist_ok=True)
+    kept = folder / f"{path.stem}.{made}.json"
+    content, number = path.read_bytes(), 1
+    while kept.exists() and kept.read_bytes() != content:
+        number += 1
+        kept = folder / f"{path.stem}.{made}-{number}.json"
+    shutil.copy2(path, kept)
+    return kept

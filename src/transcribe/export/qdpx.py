@@ -26,8 +26,9 @@ from datetime import datetime, timezone
 from pathlib import PurePath
 from xml.etree import ElementTree as ET
 
+from ..conventions import conventions_of
 from ..transcript import Speaker, Transcript
-from ._turns import Turn, conventions_of, text_lines
+from ._turns import Turn, text_lines
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:transcribe:refi-qda")

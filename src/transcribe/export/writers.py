@@ -16,7 +16,7 @@ import zipfile
 from datetime import datetime
 from typing import ClassVar
 
-from ..conventions import Conventions, clock
+from ..conventions import Conventions, clock, conventions_of
 from ..errors import SettingsError
 from ..quality.report import render_summary
 from ..transcript import Transcript
@@ -24,7 +24,6 @@ from ._turns import (
     Said,
     Turn,
     Unclear,
-    conventions_of,
     piece_text,
     text_lines,
     turns_of,

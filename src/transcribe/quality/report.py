@@ -228,7 +228,17 @@ def assess(transcript: Transcript, unclear_below: float) -> QualityReport:
         role_confidence=role_confidence,
         role_source=role_source,
         listen_again=_merge(listen),
+        corrected_per_100_words=corrected_per_100_words(transcript),
     )
+
+
+def corrected_per_100_words(transcript: Transcript) -> float | None:
+    """Words the researcher changed per 100 words of the transcript as first corrected
+    (None: never corrected): the word-edit rate, how much the machine transcript needed."""
+    if not transcript.corrections:
+        return None
+    changed = sum(c.words_changed for c in transcript.corrections)
+    return round(100 * changed / max(1, transcript.corrections[0].words_before), 2)
 
 
 def _duration(seconds: float) -> str:
@@ -269,6 +279,8 @@ def headline(report: QualityReport) -> list[str]:
                      + (f"; check the speakers: {report.speaker_count_doubt}" if report.speaker_count_doubt else ""))
     if report.role_confidence is not None and report.role_confidence < ROLE_CONFIDENCE_LOW:
         lines.append(f"Roles: uncertain ({report.role_source}, confidence {report.role_confidence:.2f}): check the labels")
+    if report.corrected_per_100_words is not None:
+        lines.append(f"Corrected by the researcher: {report.corrected_per_100_words:g} words per 100")
     lines.append(f"Listen again: {len(report.listen_again)} place{'' if len(report.listen_again) == 1 else 's'}")
     return lines
 

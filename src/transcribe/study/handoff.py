@@ -51,12 +51,12 @@ REVIEW_SUFFIX = ".review.csv"
 def run_formats(given: tuple[str, ...] | list[str] | str | None, pseudonymize: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The formats of a run's raw transcript and of its hand-off (none without
     pseudonymization). With pseudonymization the formats asked for are the hand-off's
-    (by default all of them) and the raw transcript, restricted, gets its text and quality
-    report; without, they are the raw transcript's (by default text and quality report).
+    (by default all of them) and the raw transcript, restricted, gets its text, quality
+    report and review page (to correct it); without, they are the raw transcript's (by default text and quality report).
     `given` None is the default; empty asks for the JSON alone (the study's REFI-QDA project
     is written with every hand-off)."""
-    if pseudonymize:
-        return parse_formats(DEFAULT_FORMATS), parse_formats(HANDOFF_FORMATS if given is None else given)
+    if pseudonymize:  # the raw transcript's review page too: the researcher corrects it there, real names and all
+        return parse_formats((*DEFAULT_FORMATS, "html")), parse_formats(HANDOFF_FORMATS if given is None else given)
     return parse_formats(DEFAULT_FORMATS if given is None else given), ()
 
 
