@@ -18,6 +18,7 @@ from . import (
 )
 from .errors import (
     CorrectionsFileError,
+    GuideFileError,
     ReviewFileError,
     SettingsError,
     TranscribeError,
@@ -103,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "and the study's settings (<out>/NAME/settings.yaml) are the defaults of the flags above")
     run.add_argument("--pseudonymize", action="store_true", help="with --study: replace names and other identifiers, and write the pseudonymized transcript to <out>/NAME/handoff")
     run.add_argument("--key", type=Path, metavar="STUDY.yaml", help="the study key: names to replace, chosen pseudonyms, NER models (see README); kept in the study's restricted folder")
+    run.add_argument("--guide", type=Path, metavar="GUIDE", help="the interview guide (a question per line, or YAML): each answer is coded "
+                     "with the guide question it answers, in the .qdpx, .docx and MAXQDA files and the quality report")
     run.add_argument("--force", action="store_true", help="transcribe again even if a transcript exists")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress display")
 
@@ -152,6 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     capply.add_argument("-o", "--out", type=Path, default=Path("transcripts"), help="the folder of the transcripts, or of the studies (default: transcripts)")
     capply.add_argument("--study", metavar="NAME", help="the study the transcripts are in (its restricted/raw folder); its hand-off is redone")
     capply.add_argument("--formats", default=HANDOFF_DEFAULT, metavar="NAMES", help=f"hand-off formats, in a study (default: {HANDOFF_DEFAULT})")
+
+    guide = commands.add_parser(
+        "guide",
+        help="code existing transcripts by the interview guide",
+        description="Code each answer of transcripts already made with the interview guide question it answers "
+        "(a suggestion: the quality report lists the questions not found and the matches to check); their formats, "
+        "and in a study the pseudonymized hand-off, are written again.",
+    )
+    guide.add_argument("transcripts", nargs="+", type=Path, help="raw transcript .json files (in a study: its restricted/raw folder)")
+    guide.add_argument("--guide", required=True, type=Path, metavar="GUIDE", help="the interview guide (a question per line, [code] first if wanted; or YAML)")
+    guide.add_argument("--formats", default=HANDOFF_DEFAULT, metavar="NAMES", help=f"hand-off formats, in a study (default: {HANDOFF_DEFAULT})")
 
     models = commands.add_parser("models", help="list or import models").add_subparsers(dest="models_command", required=True, metavar="ACTION")
     models.add_parser("list", help="list imported models and downloaded Whisper models")
@@ -249,13 +263,17 @@ def settings_from_args(args: argparse.Namespace, study: dict | None = None):
 
 def _run(args: argparse.Namespace) -> int:
     from .models.store import ModelStore
-    from .pipeline import Pipeline, transcribe_file
+    from .pipeline import Pipeline, code_file, transcribe_file
     from .quality.report import headline
     from .study.handoff import run_formats
     from .study.settings_file import describe, differences
 
     if (args.pseudonymize or args.key) and not args.study:
         raise SettingsError("--pseudonymize and --key need --study NAME (the study whose pseudonyms to use)")
+    if args.guide is not None:  # a guide that cannot be used stops the run before any work
+        from .guide import read_guide
+
+        read_guide(args.guide)
     study = _study(args.out, args.study) if args.study else None
     formats, handoff_formats = run_formats(args.formats, args.pseudonymize)
     study_settings = _study_settings(args.out, study)
@@ -292,6 +310,8 @@ def _run(args: argparse.Namespace) -> int:
         if transcript.quality is not None:
             report = outcome.paths.get("quality")
             print("\n".join(f"  {line}" for line in headline(transcript.quality)) + (f" (see {report.name})" if report else ""))
+    if args.guide is not None:
+        _print_guide(outcome.paths["json"], code_file(outcome.paths["json"], args.guide))
     if args.pseudonymize:
         _HandOff(study, args.key, handoff_formats)(outcome.paths["json"])
     elif study is not None:
@@ -405,6 +425,38 @@ def _corrections(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_guide(raw_json: Path, transcript) -> None:
+    from .guide import not_found
+
+    coding = transcript.guide
+    missing = [q.code for q in not_found(coding)]
+    doubtful = sum(not m.confident for m in coding.matches)
+    print(f"{raw_json.stem}: {len(coding.questions) - len(missing)} of {len(coding.questions)} guide questions found"
+          + (f"; not found: {', '.join(missing)}" if missing else "") + (f"; {doubtful} to check (see the quality report)" if doubtful else ""))
+
+
+def _guide(args: argparse.Namespace) -> int:
+    from .export.writers import parse_formats
+    from .pipeline import code_file
+    from .study import Study
+
+    formats = parse_formats(args.formats)
+    for path in args.transcripts:
+        if not path.is_file():
+            raise TranscriptFileError(f"{path.name} does not exist")
+    if not args.guide.is_file():
+        raise GuideFileError(f"{args.guide.name} does not exist")
+    for path in args.transcripts:
+        _print_guide(path, code_file(path, args.guide))
+        try:
+            study = Study.containing(path)
+        except SettingsError:
+            continue
+        if study.key_path.exists():
+            _HandOff(study, None, formats)(path)
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from .export.outputs import export
     from .export.writers import parse_formats
@@ -478,7 +530,7 @@ def _prefect(rest: list[str]) -> int:
     return 0  # not reached: execve does not return
 
 
-COMMANDS = {"run": _run, "pseudonymize": _pseudonymize, "review": _review, "corrections": _corrections, "export": _export,
+COMMANDS = {"run": _run, "pseudonymize": _pseudonymize, "review": _review, "corrections": _corrections, "guide": _guide, "export": _export,
             "models": _models, "voices": _voices}
 
 

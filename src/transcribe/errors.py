@@ -109,6 +109,12 @@ class CorrectionsFileError(TranscribeError):
     exit_code = 17
 
 
+class GuideFileError(TranscribeError):
+    """An interview guide cannot be read, or holds no questions."""
+
+    exit_code = 18
+
+
 class UnexpectedError(TranscribeError):
     """A failure the pipeline did not anticipate (a bug, a driver error): the message names
     the stage, the traceback goes to a log file."""

@@ -21,6 +21,7 @@ from .asr.backend import ASRBackend
 from .asr.languages import normalize_language
 from .asr.transcription import Transcriber, TranscriptionOptions, TranscriptionResult
 from .asr.windows import Window, plan_windows
+from .conventions import conventions_of
 from .correct.apply import reapply
 from .diarize.diarization import (
     Diarization,
@@ -40,8 +41,10 @@ from .export.outputs import (
     remove_leftovers,
     render_derived,
     write_transcript,
+    written_paths,
 )
 from .export.writers import DEFAULT_FORMATS
+from .guide import code_by_guide, read_guide
 from .ingest.audio import Audio, check_source, load_audio
 from .ingest.speech_activity import is_silent, silences
 from .models.loaded_models import LoadedModels
@@ -306,6 +309,23 @@ def _speaker_count(diarization: Diarization, settings: Settings) -> dict[str, An
     the channels that carry speech: nothing is estimated."""
     given = settings.speakers.exact is not None or diarization.method in ("channels", "none")
     return {"found": len(diarization.speakers), "estimated": not given, "doubt": None if given else diarization.count_doubt}
+
+
+def code_file(raw_json: Path, guide: Path) -> Transcript:
+    """Code the transcript at `raw_json` by the interview guide at `guide` (guide/), and
+    write it and its formats again; a coding it had before is kept with the transcript
+    before, in PREVIOUS_FOLDER. Raises GuideFileError for a guide that cannot be used."""
+    questions, sha256 = read_guide(guide)
+    with recording_lock(lock_path(raw_json.parent, raw_json.stem), lambda: None):
+        transcript = read_transcript(raw_json)
+        coding = code_by_guide(transcript, questions, guide.name, sha256)
+        if transcript.guide != coding:
+            if transcript.guide is not None:
+                keep_previous(raw_json)
+            transcript.guide = coding
+            transcript.quality = assess(transcript, conventions_of(transcript).unclear_below)
+            write_transcript(transcript, written_paths(raw_json))
+    return transcript
 
 
 def transcribe_file(

@@ -215,6 +215,8 @@ class QualityReport:
     speaker_count_doubt: str | None = None
     # Words the researcher changed on the review page per 100 words (None: not corrected).
     corrected_per_100_words: float | None = None
+    # The interview guide's questions no turn was found to ask (None: no guide given).
+    guide_not_found: list[str] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QualityReport:
@@ -252,6 +254,41 @@ class Correction:
 
 
 @dataclass
+class GuideQuestion:
+    code: str  # a short name: the code in the coding tools
+    question: str
+
+
+@dataclass
+class GuideMatch:
+    """An interviewer's turn that asks a guide question, and the answer to it: every turn
+    from there up to the next turn that asks one (`end`)."""
+
+    question: int  # index into GuideCoding.questions
+    start: float  # the asking turn's start
+    asked_end: float  # the asking turn's end
+    end: float  # the answer's end
+    score: float  # how alike the turn and the question are (cosine, 0-1)
+    confident: bool  # False: for the researcher to check
+
+
+@dataclass
+class GuideCoding:
+    """The transcript coded by the interview guide (`--guide`): a suggestion the
+    researcher checks and can correct."""
+
+    source: str  # the guide's file name
+    sha256: str  # of the guide file
+    questions: list[GuideQuestion]
+    matches: list[GuideMatch]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GuideCoding:
+        return cls(data["source"], data["sha256"], [GuideQuestion(**q) for q in data["questions"]],
+                   [GuideMatch(**m) for m in data["matches"]])
+
+
+@dataclass
 class Transcript:
     recording: Recording
     language: str | None
@@ -267,6 +304,7 @@ class Transcript:
     quality: QualityReport | None = None  # absent from transcripts written before it existed
     stages: list[StageRecord] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)
+    guide: GuideCoding | None = None  # coded by the interview guide, where one was given
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -301,6 +339,7 @@ class Transcript:
             quality=QualityReport.from_dict(data["quality"]) if data.get("quality") else None,
             stages=[StageRecord(**r) for r in data.get("stages", [])],
             corrections=[Correction(**c) for c in data.get("corrections", [])],
+            guide=GuideCoding.from_dict(data["guide"]) if data.get("guide") else None,
             schema_version=version,
         )
 
@@ -354,9 +393,9 @@ def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v4_to_v5(data: dict[str, Any]) -> dict[str, Any]:
-    """Schema 5 records the researcher's corrections and the turns they started by hand
-    (none before)."""
-    return {**data, "corrections": [], "schema_version": 5}
+    """Schema 5 records the researcher's corrections, the turns they started by hand and
+    the coding by the interview guide (none before)."""
+    return {**data, "corrections": [], "guide": None, "schema_version": 5}
 
 
 MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}

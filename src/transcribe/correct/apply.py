@@ -19,11 +19,10 @@ from ..conventions import clock, conventions_of
 from ..errors import CorrectionsFileError
 from ..export.outputs import (
     keep_previous,
-    output_paths,
     read_transcript,
     write_transcript,
+    written_paths,
 )
-from ..export.writers import WRITERS
 from ..quality.report import assess
 from ..transcript import Transcript
 from ..utils.files import atomic_write
@@ -59,7 +58,7 @@ def correct_file(corrections_path: Path, folder: Path) -> CorrectedFile:
         if corrections.edits and not outcome.applied:
             raise CorrectionsFileError(f"none of the {len(corrections.edits)} edits of {corrections_path.name} finds its words in {raw.name}: nothing was changed")
         transcript.quality = assess(transcript, conventions_of(transcript).unclear_below)
-        paths = {kind: path for kind, path in output_paths(raw.parent, raw, tuple(WRITERS)).items() if kind == "json" or path.exists()}
+        paths = written_paths(raw)
         kept = keep_previous(raw)
         write_transcript(transcript, paths)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")

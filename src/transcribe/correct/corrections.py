@@ -14,7 +14,8 @@ A word's id is "<segment>.<word>", its place in the transcript the page was made
 timed within the span of those it replaced, in proportion to its letters; `speaker` gives
 the words to another speaker; `split` starts a new turn at a word; `merge` joins the turn
 starting at a word to the turn before it; `unclear` marks words [unclear] (probability 0)
-or, false, heard as written (probability 1). Edits apply in the order they were made.
+or, false, heard as written (probability 1); `guide` says which interview guide question
+the turn holding the words asks (`code`; empty: none). Edits apply in the order they were made.
 
 On the transcript the page was made from (same fingerprint) each edit finds its words by
 id. On one transcribed again since, an edit finds them by what they said (`was`) near
@@ -31,11 +32,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import CorrectionsFileError
+from ..guide.matching import recode_turn
 from ..transcript import Correction, Segment, Transcript, Word
 
 FORMAT = "transcribe-corrections"
 VERSION = 1
-OPS = ("words", "speaker", "split", "merge", "unclear")
+OPS = ("words", "speaker", "split", "merge", "unclear", "guide")
 # How far from where it was said an edit looks for its words in a transcript made again
 # (seconds): window seams and another model move a word's start by well under a second.
 NEAR_S = 2.0
@@ -50,6 +52,7 @@ class Edit:
     text: str = ""
     speaker: str = ""
     unclear: bool = True
+    code: str = ""  # "guide": the guide question the turn asks (empty: none)
 
 
 @dataclass
@@ -82,7 +85,8 @@ def read_corrections(path: Path) -> Corrections:
     for number, raw in enumerate(data.get("edits", []), 1):
         try:
             edit = Edit(op=raw["op"], ids=tuple(raw["ids"]), was=tuple(raw.get("was", ())), start=float(raw["start"]),
-                        text=str(raw.get("text", "")), speaker=str(raw.get("speaker", "")), unclear=bool(raw.get("unclear", True)))
+                        text=str(raw.get("text", "")), speaker=str(raw.get("speaker", "")), unclear=bool(raw.get("unclear", True)),
+                        code=str(raw.get("code", "")))
         except (KeyError, TypeError, ValueError):
             raise CorrectionsFileError(f"{path.name}: edit {number} is incomplete (op, ids and start are needed)") from None
         if edit.op not in OPS or not edit.ids:
@@ -167,6 +171,12 @@ def _apply(transcript: Transcript, edit: Edit, words: list[Word]) -> int:
         for segment in _isolate(transcript, words):
             segment.speaker = edit.speaker
         return len(words)
+    if edit.op == "guide":
+        try:
+            recode_turn(transcript, words[0].start, edit.code)
+        except ValueError as error:
+            raise CorrectionsFileError(f"an edit of the guide coding cannot be applied: {error}") from None
+        return 0
     if edit.op == "split":
         _isolate(transcript, words[:1], keep_after=True)[0].turn_start = True
         return 0

@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..conventions import clock, conventions_of
+from ..guide.matching import asked_in
 from ..transcript import Transcript, Word
 from ._turns import Piece, Said, Turn, Unclear, piece_text, turns_of
 
@@ -61,6 +62,8 @@ main { padding: .5em 1em; max-width: 60em; }
 .w.edited { background: #d4f5d4; }
 .w.reassigned { text-decoration: underline dotted #a8481f 2px; }
 .w.split::before { content: "\\00b6 "; color: #36c; font-weight: bold; }
+.guide { margin: .6em 0 0; font-weight: bold; color: #2e5d2e; }
+.guide.check::after { content: " (check)"; color: #a33; font-weight: normal; }
 kbd { border: 1px solid #aaa; border-radius: 3px; padding: 0 .2em; font-size: .85em; }
 """
 
@@ -71,6 +74,7 @@ const hint = document.querySelector(".hint");
 const main = document.querySelector("main");
 const status = document.querySelector(".status");
 const speakerChoice = document.querySelector("select.speaker-choice");
+const guideChoice = document.querySelector("select.guide-choice");
 const original = main.innerHTML;
 const editable = data.editable;  // not a pseudonymized page: corrections go to the transcript as transcribed
 const storageKey = "transcribe-corrections:" + data.fingerprint;
@@ -166,6 +170,16 @@ function show(edit) {
     spans[0].classList.add("split");
   } else if (edit.op === "merge") {
     spans[0].closest(".turn").classList.add("merged");
+  } else if (edit.op === "guide") {
+    const line = spans[0].closest(".turn");
+    while (line.previousElementSibling && line.previousElementSibling.classList.contains("guide")) line.previousElementSibling.remove();
+    const question = (data.guide || []).find((q) => q.code === edit.code);
+    if (question) {
+      const marker = document.createElement("p");
+      marker.className = "guide";
+      marker.textContent = `${question.code}: ${question.question}`;
+      line.before(marker);
+    }
   }
 }
 
@@ -209,6 +223,11 @@ function mergeTurn() {
   const first = selection[0].closest(".turn").querySelector(".w");
   record(describe("merge", [first]));
 }
+function codeTurn() {
+  if (!selection.length || !guideChoice) return report("Select a word of the turn that asks the question first.");
+  const first = selection[0].closest(".turn").querySelector(".w");
+  record(describe("guide", [first], { code: guideChoice.value }));
+}
 function toggleUnclear() {
   if (!selection.length) return report("Select the words first.");
   record(describe("unclear", selection, { unclear: !selection.every((w) => w.classList.contains("u")) }));
@@ -250,7 +269,7 @@ function unsure(step) {
   audio.currentTime = Math.max(0, Number(next.dataset.start) - 1);
 }
 
-const buttons = { edit: editWords, speaker: giveToSpeaker, split: splitTurn, merge: mergeTurn, unclear: toggleUnclear,
+const buttons = { edit: editWords, speaker: giveToSpeaker, split: splitTurn, merge: mergeTurn, unclear: toggleUnclear, guide: codeTurn,
                   undo: undo, save: save, discard: discard };
 for (const button of document.querySelectorAll(".tools button")) button.addEventListener("click", () => buttons[button.dataset.do]());
 
@@ -274,6 +293,7 @@ document.addEventListener("keydown", (event) => {
   if (key === "t") return handled(splitTurn);
   if (key === "j") return handled(mergeTurn);
   if (key === "u") return handled(toggleUnclear);
+  if (key === "g") return handled(codeTurn);
 });
 
 if (editable) for (const edit of edits) show(edit);
@@ -324,7 +344,7 @@ _PLAY_HELP = (
 _HELP = (
     "Click a line's time to hear it from its start; click a word to select it (shift-click for more), then "
     "<kbd>E</kbd> change the words, <kbd>S</kbd> give them to the speaker chosen, <kbd>T</kbd> start a new turn there, "
-    "<kbd>J</kbd> join the turn to the one before, <kbd>U</kbd> mark or unmark [unclear], <kbd>Ctrl</kbd>+<kbd>Z</kbd> undo, "
+    "<kbd>J</kbd> join the turn to the one before, <kbd>U</kbd> mark or unmark [unclear], <kbd>G</kbd> the turn asks the guide question chosen, <kbd>Ctrl</kbd>+<kbd>Z</kbd> undo, "
     "<kbd>Ctrl</kbd>+<kbd>S</kbd> save the corrections. Playing: <kbd>Esc</kbd> play or pause, <kbd>F1</kbd>/<kbd>F2</kbd> "
     f"back or forward {SKIP_S:g} s, <kbd>F3</kbd>/<kbd>F4</kbd> slower or faster, <kbd>Alt</kbd>+<kbd>N</kbd>/<kbd>P</kbd> "
     'next or previous <mark class="w u">unsure</mark> word (hover for its probability).'
@@ -341,15 +361,21 @@ def render_review_page(transcript: Transcript) -> str:
     colours = {s.id: i % SPEAKER_COLOURS for i, s in enumerate(transcript.speakers)}
     turns = turns_of(transcript, conventions)
     recording = transcript.recording.source_name
-    lines = "".join(_line(turn, colours.get(turn.speaker, 0), ids) for turn in turns) or "<p>No speech was transcribed.</p>\n"
+    lines = "".join(_guide_marker(transcript, turn) + _line(turn, colours.get(turn.speaker, 0), ids) for turn in turns) or "<p>No speech was transcribed.</p>\n"
     lang = f' lang="{escape(transcript.language)}"' if transcript.language else ""
     data = {
         "fingerprint": transcript.fingerprint(),
         "transcript": Path(recording).stem + ".json",  # as output_paths names it
         "speakers": [{"id": s.id, "label": s.label} for s in transcript.speakers],
         "editable": editable,
+        "guide": [{"code": q.code, "question": q.question} for q in transcript.guide.questions] if transcript.guide else None,
     }
     page_data = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")  # no "</script>" in it
+    guide_tools = ""
+    if transcript.guide is not None:
+        options = "".join(f'<option value="{escape(q.code)}">{escape(q.code)}</option>' for q in transcript.guide.questions)
+        guide_tools = (f'<button type="button" data-do="guide">Asks guide question</button><select class="guide-choice" '
+                       f'aria-label="the guide question the turn asks"><option value="">(none)</option>{options}</select>')
     choices = "".join(f'<option value="{escape(s.id)}">{escape(s.label)}</option>' for s in transcript.speakers)
     tools = f"""<div class="tools" role="toolbar" aria-label="corrections">
 <button type="button" data-do="edit">Change words</button>
@@ -357,6 +383,7 @@ def render_review_page(transcript: Transcript) -> str:
 <button type="button" data-do="split">New turn here</button>
 <button type="button" data-do="merge">Join to turn before</button>
 <button type="button" data-do="unclear">[unclear] on/off</button>
+{guide_tools}
 <button type="button" data-do="undo">Undo</button>
 <button type="button" data-do="save">Save corrections</button>
 <button type="button" data-do="discard">Discard</button>
@@ -389,6 +416,12 @@ def render_review_page(transcript: Transcript) -> str:
 </body>
 </html>
 """
+
+
+def _guide_marker(transcript: Transcript, turn: Turn) -> str:
+    """A heading for each interview guide question the turn asks."""
+    return "".join(f'<p class="guide{"" if m.confident else " check"}">{escape(q.code)}: {escape(q.question)}</p>\n'
+                   for m, q in asked_in(transcript, turn.start, turn.end))
 
 
 def _line(turn: Turn, colour: int, ids: dict[int, str]) -> str:

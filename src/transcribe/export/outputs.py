@@ -32,6 +32,12 @@ from .writers import DEFAULT_FORMATS, WRITERS
 BYTES_PER_SECOND = 1024
 SPACE_MARGIN = 1 << 20
 
+def written_paths(raw_json: Path) -> dict[str, Path]:
+    """The transcript at `raw_json` and each of its formats written beside it, by name."""
+    paths = output_paths(raw_json.parent, raw_json, tuple(WRITERS))
+    return {kind: path for kind, path in paths.items() if kind == "json" or path.exists()}
+
+
 def output_paths(out_dir: Path, source: Path, formats: tuple[str, ...] = ("json", *DEFAULT_FORMATS)) -> dict[str, Path]:
     """Where each format of `source`'s transcript goes (the JSON always among them)."""
     return {name: out_dir / f"{source.stem}{WRITERS[name].suffix}" for name in dict.fromkeys(["json", *formats])}

@@ -59,6 +59,7 @@ def render_qdpx(project_name: str, transcripts: list[Transcript]) -> bytes:
         return str(uuid.uuid5(GUID_NAMESPACE, "\n".join((project_name, *parts))))
 
     labels: set[str] = set()
+    guide_codes: dict[str, str] = {}  # code -> question, over the project's transcripts
     cases: list[ET.Element] = []
     sources: list[ET.Element] = []
     files: dict[str, bytes] = {}
@@ -66,6 +67,8 @@ def render_qdpx(project_name: str, transcripts: list[Transcript]) -> bytes:
         lines = text_lines(transcript, conventions_of(transcript))
         labels.update(turn.label for turn, _ in lines)
         source, selections = _text_source(transcript, lines, guid)
+        _guide_selections(transcript, lines, source, guid)
+        guide_codes.update({q.code: q.question for q in transcript.guide.questions} if transcript.guide else {})
         sources.append(source)
         cases += [_case(transcript, speaker, selections.get(speaker.id, []), guid) for speaker in transcript.speakers]
         files[f"sources/{source.get('guid')}.txt"] = "".join(line + "\n" for _, line in lines).encode("utf-8")
@@ -77,6 +80,10 @@ def render_qdpx(project_name: str, transcripts: list[Transcript]) -> bytes:
     speakers = _child(_child(_child(project, "CodeBook"), "Codes"), "Code", guid=guid("code"), name="Speakers", isCodable="false")
     for label in sorted(labels):
         _child(speakers, "Code", guid=guid("code", label), name=label, isCodable="true")
+    if guide_codes:  # one code per question of the interview guide, on the answers
+        guide = _child(project.find("CodeBook/Codes"), "Code", guid=guid("code", "guide"), name="Interview guide", isCodable="false")
+        for code, question in guide_codes.items():
+            _child(_child(guide, "Code", guid=guid("code", "guide", code), name=code, isCodable="true"), "Description").text = question
     if any(s.role for t in transcripts for s in t.speakers):
         _child(_child(project, "Variables"), "Variable", guid=guid("variable", "role"), name="Role", typeOfVariable="Text")
     for tag, children in (("Cases", cases), ("Sources", sources)):
@@ -116,6 +123,27 @@ def _text_source(transcript: Transcript, lines: list[tuple[Turn, str]], guid: Gu
         selections.setdefault(turn.speaker, []).append(selection.get("guid"))
         position += len(line) + 1
     return source, selections
+
+
+def _guide_selections(transcript: Transcript, lines: list[tuple[Turn, str]], source: ET.Element, guid: Guid) -> None:
+    """A selection per answer to a guide question (from the turn that asks it up to the
+    next such turn), coded with the question's code."""
+    if transcript.guide is None:
+        return
+    sha, created = _identity(transcript), _xsd_datetime(transcript.provenance.created)
+    starts, position = [], 0
+    for _, line in lines:
+        starts.append(position)
+        position += len(line) + 1
+    for index, match in enumerate(transcript.guide.matches):
+        inside = [i for i, (turn, _) in enumerate(lines) if match.start <= turn.start < match.end]
+        if not inside:
+            continue
+        first, last = inside[0], inside[-1]
+        selection = _child(source, "PlainTextSelection", guid=guid(sha, "guide", str(index)), name=transcript.guide.questions[match.question].code,
+                           startPosition=str(starts[first]), endPosition=str(starts[last] + len(lines[last][1])), creationDateTime=created)
+        coding = _child(selection, "Coding", guid=guid(sha, "guide-coding", str(index)), creationDateTime=created)
+        _child(coding, "CodeRef", targetGUID=guid("code", "guide", transcript.guide.questions[match.question].code))
 
 
 def _case(transcript: Transcript, speaker: Speaker, selections: list[str], guid: Guid) -> ET.Element:

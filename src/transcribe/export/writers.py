@@ -18,8 +18,9 @@ from typing import ClassVar
 
 from ..conventions import Conventions, clock, conventions_of
 from ..errors import SettingsError
+from ..guide.matching import asked_in
 from ..quality.report import render_summary
-from ..transcript import Transcript
+from ..transcript import GuideMatch, GuideQuestion, Transcript
 from ._turns import (
     Said,
     Turn,
@@ -99,7 +100,7 @@ class MaxqdaWriter(Writer):
 
     def render(self, transcript: Transcript) -> str:
         turns = turns_of(transcript, conventions_of(transcript))
-        return BOM + "".join(f"{t.label}: {t.text} {_f4_mark(t.end)}\n\n" for t in turns)
+        return BOM + "".join(_guide_markers(transcript, t) + f"{t.label}: {t.text} {_f4_mark(t.end)}\n\n" for t in turns)
 
 
 class NvivoWriter(Writer):
@@ -124,6 +125,8 @@ class DocxWriter(Writer):
         document.core_properties.title = document.core_properties.author = ""
         document.core_properties.last_modified_by = ""
         for turn in turns_of(transcript, conventions_of(transcript)):
+            for match, question in asked_in(transcript, turn.start, turn.end):
+                document.add_heading(_guide_heading(match, question), level=2)
             paragraph = document.add_paragraph()
             paragraph.add_run(f"[{clock(turn.start)}] {turn.label}: ").bold = True
             for i, piece in enumerate(turn.pieces):
@@ -131,6 +134,17 @@ class DocxWriter(Writer):
         saved = io.BytesIO()
         document.save(saved)
         return _fixed_zip_times(saved.getvalue())
+
+
+def _guide_heading(match: GuideMatch, question: GuideQuestion) -> str:
+    """`workday: Could you describe a normal working day?`, `(check)` after a match of low confidence."""
+    return f"{question.code}: {question.question}" + ("" if match.confident else " (check)")
+
+
+def _guide_markers(transcript: Transcript, turn: Turn) -> str:
+    """A paragraph for each guide question the turn asks, before it (MAXQDA reads it as text,
+    not as a speaker's turn: it starts with a bracket)."""
+    return "".join(f"[Guide {_guide_heading(m, q)}]\n\n" for m, q in asked_in(transcript, turn.start, turn.end))
 
 
 class QdpxWriter(Writer):

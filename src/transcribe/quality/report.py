@@ -39,6 +39,7 @@ import math
 
 from ..asr.coverage import unaccounted
 from ..conventions import Conventions, clock
+from ..guide.matching import not_found
 from ..transcript import (
     ListenSpan,
     QualityReport,
@@ -208,6 +209,7 @@ def assess(transcript: Transcript, unclear_below: float) -> QualityReport:
         + [ListenSpan(o.start, o.end, "overlapping speech") for o in transcript.overlaps]
         + [ListenSpan(m.start, m.end, f"no words: {m.reason}") for m in transcript.marks if m.reason == "no-words"]
         + [ListenSpan(a, b, "speech without words or mark") for a, b in unmarked or []]
+        + _guide_doubts(transcript)
     )
     role_confidence, role_source = _lowest_role(transcript)
     count = transcript.provenance.settings.get("speaker_count") or {}
@@ -229,7 +231,16 @@ def assess(transcript: Transcript, unclear_below: float) -> QualityReport:
         role_source=role_source,
         listen_again=_merge(listen),
         corrected_per_100_words=corrected_per_100_words(transcript),
+        guide_not_found=None if transcript.guide is None else [q.code for q in not_found(transcript.guide)],
     )
+
+
+def _guide_doubts(transcript: Transcript) -> list[ListenSpan]:
+    """The turns matched to a guide question with low confidence."""
+    if transcript.guide is None:
+        return []
+    return [ListenSpan(m.start, m.asked_end, f"guide question {transcript.guide.questions[m.question].code}: matched with low confidence")
+            for m in transcript.guide.matches if not m.confident]
 
 
 def corrected_per_100_words(transcript: Transcript) -> float | None:
@@ -279,6 +290,9 @@ def headline(report: QualityReport) -> list[str]:
                      + (f"; check the speakers: {report.speaker_count_doubt}" if report.speaker_count_doubt else ""))
     if report.role_confidence is not None and report.role_confidence < ROLE_CONFIDENCE_LOW:
         lines.append(f"Roles: uncertain ({report.role_source}, confidence {report.role_confidence:.2f}): check the labels")
+    if report.guide_not_found is not None:
+        lines.append("Interview guide: " + (f"not found: {', '.join(report.guide_not_found)} (skipped, or asked in other words)"
+                                            if report.guide_not_found else "every question found"))
     if report.corrected_per_100_words is not None:
         lines.append(f"Corrected by the researcher: {report.corrected_per_100_words:g} words per 100")
     lines.append(f"Listen again: {len(report.listen_again)} place{'' if len(report.listen_again) == 1 else 's'}")
