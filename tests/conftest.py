@@ -152,3 +152,18 @@ def der(reference, hypothesis) -> float:
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     return DiarizationErrorRate(collar=0.0, skip_overlap=False)(reference, hypothesis, uem=None)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, for the pages a person uses."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (setup.sh installs it)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield browser
+        browser.close()

@@ -13,14 +13,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 from synthetic import write_wav
-from test_outputs import make_transcript
 from test_format_choices import AssessedPipeline
-from test_review_page import CHROMIUM, open_page
+from test_outputs import make_transcript
+from test_review_page import open_page
 
 from transcribe import cli
 from transcribe.conventions import conventions_of
 from transcribe.correct.apply import correct_file
-from transcribe.correct.corrections import Corrections, Edit, apply_corrections, read_corrections
+from transcribe.correct.corrections import (
+    Corrections,
+    Edit,
+    apply_corrections,
+    read_corrections,
+)
 from transcribe.errors import CorrectionsFileError
 from transcribe.export._review_page import render_review_page
 from transcribe.export._turns import turns_of
@@ -209,17 +214,6 @@ def test_a_corrections_file_of_the_pseudonymized_page_or_of_another_transcript_i
 
 
 # --- the page, in a real browser -----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (setup.sh installs it)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        yield browser
-        browser.close()
 
 
 def word(page, text: str):

@@ -13,13 +13,11 @@ import pytest
 from synthetic import write_wav
 from test_outputs import make_transcript, segment
 
-from transcribe.export._review_page import render_review_page
 from transcribe.conventions import conventions_of
+from transcribe.export._review_page import render_review_page
 from transcribe.export._turns import turns_of
 from transcribe.export.writers import WRITERS
 from transcribe.transcript import ModelInfo, Transcript
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 class Elements(HTMLParser):
@@ -95,17 +93,6 @@ def test_the_page_is_the_same_for_the_same_transcript_and_names_no_path():
 
 
 # In the browser -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (setup.sh installs it)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        yield browser
-        browser.close()
 
 
 RECORDING = "interview #1 ø.wav"  # "#" and "ø": the page must address the file by its name
