@@ -32,7 +32,8 @@ from transcribe.errors import SettingsError, TranscribeError, UnexpectedError
 from transcribe.models.loaded_models import LoadedModels
 from transcribe.models.store import ModelStore
 from transcribe.export.outputs import read_transcript
-from transcribe.pipeline import Pipeline, transcribe_file
+from transcribe.guide import not_found, read_guide
+from transcribe.pipeline import Pipeline, code_file, transcribe_file
 from transcribe.utils.progress_log import ProgressLog
 from transcribe.settings import DiarizationMode, Settings, Style
 from transcribe.study.handoff import HandOff, Study, export_handoff, run_formats
@@ -87,6 +88,8 @@ class Options(BaseModel):
     batch_size: int = Field(0, ge=0, description="30 s windows decoded together. 0: 16 on a GPU, 4 on a CPU.")
     pseudonymize: bool = Field(False, description="With a study: replace names and identifiers, and hand off to coding.")
     key: str = Field("", description="The study key (YAML): a path in the transcripts or audio folder. Empty: the study's copy, if any.")
+    guide: str = Field("", description="The interview guide (a question per line, [code] first; or YAML), a path in the transcripts or "
+                       "audio folder: each answer is coded with the guide question it answers. Empty: none.")
     formats: list[Format] = Field([], description="Files to write. Empty: txt and quality; the hand-off formats when pseudonymizing.")
     force: bool = Field(False, description="Transcribe again even where a transcript exists (the old one is kept in previous/).")
     allow_download: bool = Field(False, description="Let this run fetch missing models (uses the worker's HF_TOKEN).")
@@ -138,10 +141,13 @@ class _Run:
             get_run_logger().info(f"settings other than the study's for this run: {describe(other)}")
         self.out_dir = self.study.raw if self.study is not None else roots.transcripts
         self.formats, handoff_formats = run_formats(options.formats or None, options.pseudonymize)
+        self.guide = roots.study_file(options.guide) if options.guide else None
+        if self.guide is not None:
+            read_guide(self.guide)  # a guide that cannot be used stops the run before any work
         self.decoded: dict[Path, Audio] = {}  # recordings diarized, waiting for transcription
         self.hand_off = None
         if options.pseudonymize:
-            key = roots.key_file(options.key) if options.key else None
+            key = roots.study_file(options.key) if options.key else None
             self.hand_off = HandOff(self.study, key, handoff_formats)
             for note in self.hand_off.notes:  # no key, NER off: what to know before trusting it
                 get_run_logger().warning(note)
@@ -200,6 +206,11 @@ def transcribe_recording(run: _Run, source: Path, diarization: Diarization) -> t
     if outcome.kept is not None:
         why = f"{', '.join(outcome.changed)} changed" if outcome.changed else "asked to (force)"
         get_run_logger().info(f"{source.name}: transcribed again, {why}; the transcript it replaced is kept as previous/{outcome.kept.name}")
+    if run.guide is not None:
+        coding = code_file(outcome.paths["json"], run.guide).guide
+        missing = [q.code for q in not_found(coding)]
+        get_run_logger().info(f"{source.name}: {len(coding.questions) - len(missing)} of {len(coding.questions)} guide questions found"
+                              + (f"; not found: {', '.join(missing)}" if missing else ""))
     return outcome.status, outcome.paths["json"]
 
 

@@ -32,9 +32,9 @@ def test_paths_stay_inside_their_folders(roots, tmp_path):
     (roots.audio / "link").symlink_to(tmp_path)
     with pytest.raises(SettingsError, match="outside"):
         roots.recording("link/elsewhere.wav")
-    assert roots.key_file("keys/study.yaml") == roots.transcripts / "keys" / "study.yaml"
+    assert roots.study_file("keys/study.yaml") == roots.transcripts / "keys" / "study.yaml"
     with pytest.raises(SettingsError, match="outside the audio or the transcripts folder"):
-        roots.key_file("../key.yaml")
+        roots.study_file("../key.yaml")
 
 
 def test_a_recording_is_found_with_the_audio_folder_in_front_or_the_closest_names_are_given(roots):

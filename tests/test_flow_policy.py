@@ -51,3 +51,18 @@ def test_each_retry_after_running_out_of_memory_halves_the_batch(tmp_path):
     assert [run.pipeline_for_attempt(n).batch_size for n in (1, 2, 3, 4, 5)] == [8, 4, 2, 1, 1]
     assert run.pipeline_for_attempt(2).models is run.pipeline.models  # the loaded models are kept
     assert run.pipeline_for_attempt(1) is run.pipeline
+
+
+def test_a_guide_from_the_form_is_found_in_the_study_folders_and_checked_before_any_work(tmp_path):
+    from transcribe.errors import GuideFileError, SettingsError
+
+    roots = Roots(tmp_path / "audio", tmp_path / "transcripts")
+    roots.audio.mkdir()
+    roots.transcripts.mkdir()
+    (roots.transcripts / "guide.txt").write_text("[workday] Could you describe a normal working day?\n")
+    assert _Run(Options(device="cpu", guide="guide.txt"), roots).guide == roots.transcripts / "guide.txt"
+    (roots.transcripts / "empty.txt").write_text("\n")
+    with pytest.raises(GuideFileError, match="empty.txt holds no questions"):
+        _Run(Options(device="cpu", guide="empty.txt"), roots)
+    with pytest.raises(SettingsError):
+        _Run(Options(device="cpu", guide="../guide.txt"), roots)

@@ -70,11 +70,15 @@ def test_the_file_flow_gives_the_cli_transcript(harness, project, sample_wav, tm
     from transcribe.cli import main
 
     shutil.copy(sample_wav, project / "audio" / "call.wav")
-    state = transcribe_one("call.wav", Options(model="tiny.en", languages=["en"], device="cpu"), return_state=True)
+    guide = project / "transcripts" / "guide.txt"
+    guide.write_text("[plans] What are your plans for the weekend?\n[work] How is work going?\n")
+    state = transcribe_one("call.wav", Options(model="tiny.en", languages=["en"], device="cpu", guide="guide.txt"), return_state=True)
     assert state.is_completed(), state.message
-    assert main(["run", str(project / "audio" / "call.wav"), "-o", str(tmp_path / "cli"), "--model", "tiny.en", "--languages", "en", "--device", "cpu", "--quiet"]) == 0
+    assert main(["run", str(project / "audio" / "call.wav"), "-o", str(tmp_path / "cli"), "--model", "tiny.en", "--languages", "en",
+                 "--device", "cpu", "--quiet", "--guide", str(guide)]) == 0
     flow_json, cli_json = project / "transcripts" / "call.json", tmp_path / "cli" / "call.json"
     assert _said(flow_json) == _said(cli_json) and len(_said(flow_json)) > 5
+    assert json.loads(flow_json.read_text())["guide"] == json.loads(cli_json.read_text())["guide"] is not None
     assert json.loads(flow_json.read_text())["speakers"] == json.loads(cli_json.read_text())["speakers"]
     [row] = _report()
     assert row["file"] == "call.wav" and row["status"] == "transcribed" and row["speakers"] == 2 and row["language"] == "en"

@@ -63,8 +63,9 @@ class Roots:
             raise FileMissingError(f"{path} is not in the audio folder ({self.audio}){hint}")
         return found
 
-    def key_file(self, path: str) -> Path:
-        """A study key: in the audio folder or the transcripts folder."""
+    def study_file(self, path: str) -> Path:
+        """A file of the study (its key, its interview guide): in the transcripts folder or
+        the audio folder."""
         try:
             return _inside(path, self.transcripts, "the transcripts folder")
         except SettingsError:
