@@ -220,15 +220,24 @@ def word(page, text: str):
     return page.locator(".w", has_text=text).first
 
 
-def test_on_the_page_a_word_is_edited_a_speaker_reassigned_a_turn_split_kept_over_a_reload_and_saved(browser, tmp_path):
-    transcript = make_transcript()
-    raw = tmp_path / "interview.json"
+def open_editor(browser, folder: Path, transcript: Transcript):
+    """The raw transcript, its recording and its review page in `folder`, the page opened
+    in a browser context that takes downloads: (the JSON's path, context, page, the
+    page's requests, its errors)."""
+    stem = Path(transcript.recording.source_name).stem
+    raw = folder / f"{stem}.json"
     raw.write_text(json.dumps(transcript.to_dict()))
-    write_wav(tmp_path / "interview.wav", 0.2 * np.sin(np.arange(8 * 16000) / 5))
-    page_file = tmp_path / "interview.html"
+    write_wav(folder / transcript.recording.source_name, 0.2 * np.sin(np.arange(int(transcript.segments[-1].end + 2) * 16000) / 5))
+    page_file = folder / f"{stem}.html"
     page_file.write_text(render_review_page(transcript), encoding="utf-8")
     context = browser.new_context(accept_downloads=True)
-    page, requests, errors = open_page(context, page_file)
+    return (raw, context, *open_page(context, page_file))
+
+
+def test_on_the_page_a_word_is_edited_a_speaker_reassigned_a_turn_split_kept_over_a_reload_and_saved(browser, tmp_path):
+    transcript = make_transcript()
+    transcript.segments = transcript.segments[:3]  # an 11-second recording
+    raw, context, page, requests, errors = open_editor(browser, tmp_path, transcript)
     word(page, "fine,").click()
     page.keyboard.press("e")
     page.locator("main input").fill("fine, really,")
@@ -252,7 +261,6 @@ def test_on_the_page_a_word_is_edited_a_speaker_reassigned_a_turn_split_kept_ove
     done = correct_file(saved, tmp_path)
     assert (done.outcome.applied, done.outcome.not_applied) == (3, [])
     after = read_transcript(raw)
-    assert turns(after) == ["SPEAKER_00: How are you? (2.0) Um,", "SPEAKER_01: fine, really, thanks.",
-                            "SPEAKER_01: And you?", "SPEAKER_00: Good."]
+    assert turns(after) == ["SPEAKER_00: How are you? (2.0) Um,", "SPEAKER_01: fine, really, thanks.", "SPEAKER_01: And you?"]
     before = timings(transcript)
     assert {k: v for k, v in timings(after).items() if k not in ("fine,", "really,")} == {k: v for k, v in before.items() if k != "fine,"}

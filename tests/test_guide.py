@@ -162,22 +162,13 @@ def test_a_qdpx_zip_holds_the_guide_codes_once_for_two_interviews():
 
 
 def test_the_researcher_corrects_the_guide_coding_on_the_review_page_and_it_is_applied(browser, tmp_path):
-    import json
-
-    from test_review_page import open_page
+    from test_corrections import open_editor
 
     from transcribe.correct.apply import correct_file
-    from transcribe.export._review_page import render_review_page
 
     transcript = coded_interview()
     transcript.recording.source_name = "intervju.wav"
-    raw = tmp_path / "intervju.json"
-    raw.write_text(json.dumps(transcript.to_dict()))
-    write_wav(tmp_path / "intervju.wav", 0.2 * np.sin(np.arange(21 * 16000) / 5))
-    page_file = tmp_path / "intervju.html"
-    page_file.write_text(render_review_page(transcript), encoding="utf-8")
-    context = browser.new_context(accept_downloads=True)
-    page, requests, errors = open_page(context, page_file)
+    raw, context, page, requests, errors = open_editor(browser, tmp_path, transcript)
     assert page.locator("p.guide").all_inner_texts()[1] == "været: Hva betyr været for deg?"
     page.locator(".w", has_text="været").first.click()  # the interviewer's second question ...
     page.select_option("select.guide-choice", "arbeid")  # ... asks about work, says the researcher
