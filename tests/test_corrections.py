@@ -264,3 +264,15 @@ def test_on_the_page_a_word_is_edited_a_speaker_reassigned_a_turn_split_kept_ove
     assert turns(after) == ["SPEAKER_00: How are you? (2.0) Um,", "SPEAKER_01: fine, really, thanks.", "SPEAKER_01: And you?"]
     before = timings(transcript)
     assert {k: v for k, v in timings(after).items() if k not in ("fine,", "really,")} == {k: v for k, v in before.items() if k != "fine,"}
+
+
+def test_the_page_of_a_pseudonymized_transcript_is_read_only():
+    from transcribe.transcript import StageRecord
+
+    transcript = make_transcript()
+    editable = render_review_page(transcript)
+    transcript.stages.append(StageRecord("pseudonymize", "a" * 64))
+    handed = render_review_page(transcript)
+    assert 'data-do="save"' in editable and '"editable": true' in editable
+    assert 'data-do="save"' not in handed and '"editable": false' in handed
+    assert "correct the transcript on its page in the study's restricted folder" in handed
