@@ -64,7 +64,7 @@ def main() -> None:
     if args.sweep:
         if args.half != "tuning":
             parser.error("--sweep only on the tuning half")
-        for low, confident in itertools.product((0.02, 0.05, 0.08, 0.1, 0.15, 0.2), (0.3, 0.45)):
+        for low, confident in itertools.product((0.80, 0.82, 0.84, 0.86, 0.88), (0.87, 0.875, 0.88)):
             matching.MATCH_MIN, matching.CONFIDENT_MIN = low, confident
             results = {lang: summary(lang, seeds) for lang in ("en", "no")}
             print(f"MATCH_MIN {low:.2f} CONFIDENT_MIN {confident:.2f}: " + "; ".join(

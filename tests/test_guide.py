@@ -70,10 +70,9 @@ def coded_share(language: str, seeds: range) -> tuple[float, int, int]:
 @pytest.mark.parametrize("language", ["en", "no"])
 def test_most_answers_are_coded_with_the_question_they_answer_on_interviews_not_tuned_on(language):
     share, reported, skipped = coded_share(language, range(10, 30))  # bench/guide.py's reporting half
-    # Measured 79.2% (en) and 79.7% (no); the issue asks for 90%, which lexical likeness
-    # does not reach on paraphrases sharing no content word with the guide (BENCHMARKS.md).
-    assert share >= 0.75
-    assert reported >= skipped * 0.4
+    assert share >= 0.9  # measured 99.7% (en) and 92.2% (no): BENCHMARKS.md
+    # Skipped questions reported: 39 and 26 of 40; a follow-up probe can take a skipped one.
+    assert reported >= skipped * 0.6
 
 
 def coded_interview():

@@ -1,9 +1,9 @@
 """Guide: answers coded by the interview guide's questions, for coding question by question.
 
     interview_guide  the guide file: one question per line (a code name in brackets first), or YAML
-    matching         which interviewer turn asks which question (TF-IDF of character n-grams,
-                     offline), the answer up to the next one, low-confidence matches, questions
-                     not found
+    matching         which interviewer turn asks which question (multilingual-e5-small sentence
+                     embeddings, offline), the answer up to the next one, low-confidence
+                     matches, questions not found
 
 The coding is a suggestion: the quality report lists what to check, and the formats for
 coding carry it (REFI-QDA codes on the answers, headings in the DOCX, markers for MAXQDA).
