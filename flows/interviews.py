@@ -32,7 +32,7 @@ from transcribe.errors import SettingsError, TranscribeError, UnexpectedError
 from transcribe.models.loaded_models import LoadedModels
 from transcribe.models.store import ModelStore
 from transcribe.export.outputs import read_transcript
-from transcribe.guide import not_found, read_guide
+from transcribe.guide import read_guide, summary as guide_summary
 from transcribe.pipeline import Pipeline, code_file, transcribe_file
 from transcribe.utils.progress_log import ProgressLog
 from transcribe.settings import DiarizationMode, Settings, Style
@@ -207,10 +207,7 @@ def transcribe_recording(run: _Run, source: Path, diarization: Diarization) -> t
         why = f"{', '.join(outcome.changed)} changed" if outcome.changed else "asked to (force)"
         get_run_logger().info(f"{source.name}: transcribed again, {why}; the transcript it replaced is kept as previous/{outcome.kept.name}")
     if run.guide is not None:
-        coding = code_file(outcome.paths["json"], run.guide).guide
-        missing = [q.code for q in not_found(coding)]
-        get_run_logger().info(f"{source.name}: {len(coding.questions) - len(missing)} of {len(coding.questions)} guide questions found"
-                              + (f"; not found: {', '.join(missing)}" if missing else ""))
+        get_run_logger().info(f"{source.name}: {guide_summary(code_file(outcome.paths['json'], run.guide).guide)}")
     return outcome.status, outcome.paths["json"]
 
 

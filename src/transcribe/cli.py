@@ -426,13 +426,9 @@ def _corrections(args: argparse.Namespace) -> int:
 
 
 def _print_guide(raw_json: Path, transcript) -> None:
-    from .guide import not_found
+    from .guide import summary
 
-    coding = transcript.guide
-    missing = [q.code for q in not_found(coding)]
-    doubtful = sum(not m.confident for m in coding.matches)
-    print(f"{raw_json.stem}: {len(coding.questions) - len(missing)} of {len(coding.questions)} guide questions found"
-          + (f"; not found: {', '.join(missing)}" if missing else "") + (f"; {doubtful} to check (see the quality report)" if doubtful else ""))
+    print(f"{raw_json.stem}: {summary(transcript.guide)}")
 
 
 def _guide(args: argparse.Namespace) -> int:

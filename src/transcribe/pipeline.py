@@ -21,7 +21,6 @@ from .asr.backend import ASRBackend
 from .asr.languages import normalize_language
 from .asr.transcription import Transcriber, TranscriptionOptions, TranscriptionResult
 from .asr.windows import Window, plan_windows
-from .conventions import conventions_of
 from .correct.apply import reapply
 from .diarize.diarization import (
     Diarization,
@@ -49,7 +48,7 @@ from .ingest.audio import Audio, check_source, load_audio
 from .ingest.speech_activity import is_silent, silences
 from .models.loaded_models import LoadedModels
 from .models.store import ModelStore
-from .quality.report import assess
+from .quality.report import assess, reassess
 from .settings import Settings
 from .transcript import (
     GuardEvent,
@@ -323,7 +322,7 @@ def code_file(raw_json: Path, guide: Path) -> Transcript:
             if transcript.guide is not None:
                 keep_previous(raw_json)
             transcript.guide = coding
-            transcript.quality = assess(transcript, conventions_of(transcript).unclear_below)
+            reassess(transcript)
             write_transcript(transcript, written_paths(raw_json))
     return transcript
 

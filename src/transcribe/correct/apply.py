@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..conventions import clock, conventions_of
+from ..conventions import clock
 from ..errors import CorrectionsFileError
 from ..export.outputs import (
     keep_previous,
@@ -23,9 +23,9 @@ from ..export.outputs import (
     write_transcript,
     written_paths,
 )
-from ..quality.report import assess
+from ..quality.report import reassess
 from ..transcript import Transcript
-from ..utils.files import atomic_write
+from ..utils.files import atomic_write, file_sha256
 from ..utils.locks import lock_path, recording_lock
 from .corrections import Outcome, apply_corrections, read_corrections
 
@@ -57,7 +57,7 @@ def correct_file(corrections_path: Path, folder: Path) -> CorrectedFile:
         outcome = apply_corrections(transcript, corrections, hashlib.sha256(content).hexdigest())
         if corrections.edits and not outcome.applied:
             raise CorrectionsFileError(f"none of the {len(corrections.edits)} edits of {corrections_path.name} finds its words in {raw.name}: nothing was changed")
-        transcript.quality = assess(transcript, conventions_of(transcript).unclear_below)
+        reassess(transcript)
         paths = written_paths(raw)
         kept = keep_previous(raw)
         write_transcript(transcript, paths)
@@ -72,12 +72,12 @@ def reapply(transcript: Transcript, folder: Path, stem: str) -> int:
     The number of edits applied."""
     applied = 0
     for path in sorted((Path(folder) / CORRECTIONS_FOLDER).glob(f"{stem}.*.corrections.json")):
-        outcome = apply_corrections(transcript, read_corrections(path), hashlib.sha256(path.read_bytes()).hexdigest())
+        outcome = apply_corrections(transcript, read_corrections(path), file_sha256(path))
         applied += outcome.applied
         transcript.warnings += [f"a correction at {clock(start)} ({path.name}) no longer fits the words transcribed there: "
                                 "it was not applied" for start in outcome.not_applied]
     if applied:
-        transcript.quality = assess(transcript, conventions_of(transcript).unclear_below)
+        reassess(transcript)
     return applied
 
 

@@ -111,13 +111,12 @@ def apply_corrections(transcript: Transcript, corrections: Corrections, file_sha
         if not words or not _still_there(transcript, words):
             missing.append(edit.start)
             continue
-        before = [w for s in transcript.segments for w in s.words] if edit.op == "words" else []
-        changed += _apply(transcript, edit, words)
         if edit.op == "words":
-            now = {id(w) for s in transcript.segments for w in s.words}
-            new = [w for s in transcript.segments for w in s.words if id(w) not in {id(b) for b in before}]
-            for word in words:
-                replaced[id(word)] = [w for w in new if id(w) in now]
+            new = _replace(transcript, words, edit.text.split())
+            replaced.update(dict.fromkeys(map(id, words), new))
+            changed += max(len(words), len(new))
+        else:
+            changed += _apply(transcript, edit, words)
         applied += 1
     transcript.segments = [s for s in transcript.segments if s.words or s.text]
     transcript.corrections.append(Correction(
@@ -158,9 +157,8 @@ def _still_there(transcript: Transcript, words: list[Word]) -> bool:
 
 
 def _apply(transcript: Transcript, edit: Edit, words: list[Word]) -> int:
-    """Apply one edit to `words` (found in `transcript`); the number of words it changed."""
-    if edit.op == "words":
-        return _replace(transcript, words, edit.text.split())
+    """Apply one edit other than "words" to `words` (found in `transcript`); the number of
+    words it changed."""
     if edit.op == "unclear":
         for word in words:
             word.probability = 0.0 if edit.unclear else 1.0
@@ -183,8 +181,9 @@ def _apply(transcript: Transcript, edit: Edit, words: list[Word]) -> int:
     return _merge(transcript, words[0])
 
 
-def _replace(transcript: Transcript, words: list[Word], texts: list[str]) -> int:
-    """Replace `words` (consecutive) with words saying `texts`, timed within their span."""
+def _replace(transcript: Transcript, words: list[Word], texts: list[str]) -> list[Word]:
+    """Replace `words` (consecutive) with words saying `texts`, timed within their span;
+    the new words."""
     start, end = words[0].start, words[-1].end
     letters = sum(len(t) for t in texts) or 1
     new, at = [], start
@@ -201,7 +200,7 @@ def _replace(transcript: Transcript, words: list[Word], texts: list[str]) -> int
     first.set_words(first.words[:position] + new + first.words[position:])
     for segment in transcript.segments:
         _retime(segment)
-    return max(len(words), len(texts))
+    return new
 
 
 def _merge(transcript: Transcript, first_word: Word) -> int:

@@ -10,6 +10,6 @@ coding carry it (REFI-QDA codes on the answers, headings in the DOCX, markers fo
 """
 
 from .interview_guide import read_guide
-from .matching import code_by_guide, not_found
+from .matching import code_by_guide, not_found, summary
 
-__all__ = ["code_by_guide", "not_found", "read_guide"]
+__all__ = ["code_by_guide", "not_found", "read_guide", "summary"]

@@ -144,6 +144,15 @@ def asked_in(transcript: Transcript, start: float, end: float) -> list[tuple[Gui
     return [(m, transcript.guide.questions[m.question]) for m in transcript.guide.matches if start <= m.start < end]
 
 
+def summary(coding: GuideCoding) -> str:
+    """`8 of 10 guide questions found; not found: a, b; 1 to check` (codes and counts, no
+    words said)."""
+    missing = [q.code for q in not_found(coding)]
+    doubtful = sum(not m.confident for m in coding.matches)
+    return (f"{len(coding.questions) - len(missing)} of {len(coding.questions)} guide questions found"
+            + (f"; not found: {', '.join(missing)}" if missing else "") + (f"; {doubtful} to check (see the quality report)" if doubtful else ""))
+
+
 def not_found(coding: GuideCoding) -> list[GuideQuestion]:
     """The guide's questions no turn asks (skipped, or not recognised)."""
     found = {m.question for m in coding.matches}

@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 
 from ..asr.coverage import unaccounted
-from ..conventions import Conventions, clock
+from ..conventions import Conventions, clock, conventions_of
 from ..guide.matching import not_found
 from ..transcript import (
     ListenSpan,
@@ -241,6 +241,12 @@ def _guide_doubts(transcript: Transcript) -> list[ListenSpan]:
         return []
     return [ListenSpan(m.start, m.asked_end, f"guide question {transcript.guide.questions[m.question].code}: matched with low confidence")
             for m in transcript.guide.matches if not m.confident]
+
+
+def reassess(transcript: Transcript) -> None:
+    """The transcript's quality report made again, under the conventions it was made with
+    (after the researcher's corrections or the guide coding changed it)."""
+    transcript.quality = assess(transcript, conventions_of(transcript).unclear_below)
 
 
 def corrected_per_100_words(transcript: Transcript) -> float | None:
