@@ -37,7 +37,7 @@ from transcribe.pipeline import Pipeline, code_file, transcribe_file
 from transcribe.utils.progress_log import ProgressLog
 from transcribe.settings import DiarizationMode, Settings, Style
 from transcribe.study.handoff import HandOff, Study, export_handoff, run_formats
-from transcribe.study.settings_file import describe, differences, languages_in_use, read_study_settings, run_settings, settings_path, write_template
+from transcribe.study.settings_file import describe, differences, languages_in_use, run_settings, study_settings
 from transcribe.models.whisper_models import installed_whisper_models
 from transcribe.export.writers import WRITERS
 
@@ -130,12 +130,11 @@ class _Run:
         self.options, self.roots = options, roots
         store = ModelStore(allow_download=options.allow_download, hf_token=os.environ.get("HF_TOKEN"))
         self.study = Study.at(roots.transcripts, options.study) if options.study else None
-        study_settings = settings_path(roots.transcripts, options.study or None)
         if self.study is not None:
             self.study.prepare()
-            if write_template(study_settings):
-                get_run_logger().info(f"study {self.study.name}: its settings are in {self.study.name}/{study_settings.name} (today's defaults)")
-        study = read_study_settings(study_settings)
+        study, written = study_settings(roots.transcripts, options.study or None)
+        if written is not None:
+            get_run_logger().info(f"study {self.study.name}: its settings are in {self.study.name}/{written.name} (today's defaults)")
         self.pipeline = Pipeline(options.settings(study), store, MODELS)
         if study and (other := differences(self.pipeline.settings, study)):
             get_run_logger().info(f"settings other than the study's for this run: {describe(other)}")

@@ -329,13 +329,13 @@ def _study(out: Path, name: str):
 
 def _study_settings(out: Path, study) -> dict:
     """The settings of `study` (None: of runs without one), its file made on first use."""
-    from .study.settings_file import read_study_settings, settings_path, write_template
+    from .study.settings_file import study_settings
 
-    path = settings_path(out, study.name if study is not None else None)
-    if study is not None and write_template(path):
-        print(f"study {study.name}: its settings are in {study.name}/{path.name} (today's defaults; edit them to change every run of the study)",
+    values, written = study_settings(out, study.name if study is not None else None)
+    if written is not None:
+        print(f"study {study.name}: its settings are in {study.name}/{written.name} (today's defaults; edit them to change every run of the study)",
               file=sys.stderr)
-    return read_study_settings(path)
+    return values
 
 
 class _HandOff:

@@ -65,8 +65,9 @@ def settings_path(transcripts: Path, study: str | None) -> Path:
 
 def read_study_settings(path: Path) -> dict[str, Any]:
     """The values the file at `path` sets (an empty mapping where there is no file), checked
-    as `Settings` checks them. Raises StudySettingsError (a SettingsError) naming the file and what is wrong: not
-    YAML, not a mapping, an unknown name, a machine's setting, or an invalid value."""
+    as `Settings` checks them. Raises StudySettingsError (a SettingsError) naming the file
+    and what is wrong: not YAML, not a mapping, an unknown name, a machine's setting, or an
+    invalid value."""
     if not path.is_file():
         return {}
     try:
@@ -104,6 +105,15 @@ def _typed(name: str, value: Any, path: Path) -> Any:
     return value
 
 
+def study_settings(transcripts: Path, study: str | None) -> tuple[dict[str, Any], Path | None]:
+    """The settings the runs of `study` (None: runs without a study) start from, and the
+    file's path where it was written now: a study's is made, with today's defaults, on its
+    first use."""
+    path = settings_path(transcripts, study)
+    written = study is not None and write_template(path)
+    return read_study_settings(path), path if written else None
+
+
 def write_template(path: Path) -> bool:
     """Write today's defaults of every study setting to `path` unless a file is there;
     whether it wrote one. Pinning them keeps a study's runs alike when a later version of
@@ -125,7 +135,6 @@ def differences(settings: Settings, study: Mapping[str, Any]) -> dict[str, Any]:
     """The study settings of `settings` that are not the study's (as recorded, JSON values)."""
     ours, theirs = settings.recorded(), Settings(**study).recorded()
     return {name: ours[name] for name in STUDY_FIELDS if ours[name] != theirs[name]}
-
 
 
 def describe(values: Mapping[str, Any]) -> str:
