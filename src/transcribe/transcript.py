@@ -217,6 +217,9 @@ class QualityReport:
     corrected_per_100_words: float | None = None
     # The interview guide's questions no turn was found to ask (None: no guide given).
     guide_not_found: list[str] | None = None
+    # The guide's questions found only by matches of low confidence: asked there, or
+    # skipped and matched to a follow-up (None: no guide given).
+    guide_to_check: list[str] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QualityReport:

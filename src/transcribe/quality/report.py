@@ -39,7 +39,7 @@ import math
 
 from ..asr.coverage import unaccounted
 from ..conventions import Conventions, clock, conventions_of
-from ..guide.matching import not_found
+from ..guide.matching import not_found, to_check
 from ..transcript import (
     ListenSpan,
     QualityReport,
@@ -232,6 +232,7 @@ def assess(transcript: Transcript, unclear_below: float) -> QualityReport:
         listen_again=_merge(listen),
         corrected_per_100_words=corrected_per_100_words(transcript),
         guide_not_found=None if transcript.guide is None else [q.code for q in not_found(transcript.guide)],
+        guide_to_check=None if transcript.guide is None else [q.code for q in to_check(transcript.guide)],
     )
 
 
@@ -239,7 +240,8 @@ def _guide_doubts(transcript: Transcript) -> list[ListenSpan]:
     """The turns matched to a guide question with low confidence."""
     if transcript.guide is None:
         return []
-    return [ListenSpan(m.start, m.asked_end, f"guide question {transcript.guide.questions[m.question].code}: matched with low confidence")
+    return [ListenSpan(m.start, m.asked_end, f"guide question {transcript.guide.questions[m.question].code}: matched with low confidence "
+                       "(asked here, or skipped and a follow-up taken for it?)")
             for m in transcript.guide.matches if not m.confident]
 
 
@@ -299,6 +301,9 @@ def headline(report: QualityReport) -> list[str]:
     if report.guide_not_found is not None:
         lines.append("Interview guide: " + (f"not found: {', '.join(report.guide_not_found)} (skipped, or asked in other words)"
                                             if report.guide_not_found else "every question found"))
+        if report.guide_to_check:
+            lines.append(f"Interview guide: found only with low confidence: {', '.join(report.guide_to_check)} "
+                         "(asked, or skipped: listen where the report says)")
     if report.corrected_per_100_words is not None:
         lines.append(f"Corrected by the researcher: {report.corrected_per_100_words:g} words per 100")
     lines.append(f"Listen again: {len(report.listen_again)} place{'' if len(report.listen_again) == 1 else 's'}")
