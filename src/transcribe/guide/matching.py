@@ -68,10 +68,14 @@ def code_by_guide(transcript: Transcript, questions: list[GuideQuestion], source
             rival = max((float(row[q]) for q in range(len(row)) if q != question), default=0.0)
             confident = row[question] >= CONFIDENT_MIN and row[question] - rival >= MARGIN_MIN
             matches.append(GuideMatch(question, turn.start, turn.end, turn.end, round(float(row[question]), 3), bool(confident)))
-    end = max((t.end for t in turns), default=0.0)
+    _answers_run_on(matches, max((t.end for t in turns), default=0.0))
+    return GuideCoding(source, sha256, list(questions), matches)
+
+
+def _answers_run_on(matches: list[GuideMatch], end: float) -> None:
+    """Each match's answer runs to the next match (the last one's to `end`, seconds)."""
     for match, following in zip(matches, [*matches[1:], None]):
         match.end = following.start if following is not None else end
-    return GuideCoding(source, sha256, list(questions), matches)
 
 
 def _answers(turns: list[_Turn], asking: list[_Turn], asker: str | None) -> list[str]:
@@ -203,16 +207,15 @@ def recode_turn(transcript: Transcript, at: float, code: str) -> None:
     codes = [q.code for q in coding.questions]
     if code and code not in codes:
         raise ValueError(f"guide question '{code}' is not in the transcript's guide")
-    turn = next((t for t in _turns(transcript) if t.start <= at <= t.end), None)
+    turns = _turns(transcript)
+    turn = next((t for t in turns if t.start <= at <= t.end), None)
     if turn is None:
         raise ValueError("no turn is there")
     coding.matches = [m for m in coding.matches if not turn.start <= m.start < turn.end]
     if code:
         coding.matches.append(GuideMatch(codes.index(code), turn.start, turn.end, turn.end, 1.0, True))
     coding.matches.sort(key=lambda m: m.start)
-    end = max((t.end for t in _turns(transcript)), default=0.0)
-    for match, following in zip(coding.matches, [*coding.matches[1:], None]):
-        match.end = following.start if following is not None else end
+    _answers_run_on(coding.matches, max((t.end for t in turns), default=0.0))
 
 
 def asked_in(transcript: Transcript, start: float, end: float) -> list[tuple[GuideMatch, GuideQuestion]]:
