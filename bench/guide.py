@@ -41,7 +41,7 @@ def score(interview: GuideInterview) -> dict:
         right += match is not None and codes[match.question] == code
         unflagged += match is not None and codes[match.question] != code and match.confident
     not_found = {q.code for q in matching.not_found(coding)}
-    to_check = {codes[m.question] for m in coding.matches} - {codes[m.question] for m in coding.matches if m.confident}
+    to_check = {q.code for q in matching.to_check(coding)}
     return {
         "answers": len(interview.truth),
         "right": right,
@@ -55,8 +55,13 @@ def score(interview: GuideInterview) -> dict:
     }
 
 
-def summary(language: str, seeds: range) -> dict:
-    rows = [score(build(language, seed)) for seed in seeds]
+def scores(language: str, seeds: range) -> list[dict]:
+    """`score` of each interview of `seeds` in `language`."""
+    return [score(build(language, seed)) for seed in seeds]
+
+
+def summary(rows: list[dict]) -> dict:
+    """The interviews' scores summed, with the share coded right overall and in the worst."""
     total = {key: sum(r[key] for r in rows) for key in rows[0]}
     total["accuracy"] = total["right"] / total["answers"]
     total["worst"] = min(r["right"] / r["answers"] for r in rows)
@@ -81,7 +86,7 @@ def main() -> None:
                                                            (0.005, 0.01, 0.02, 0.03)):
             matching.ANSWER_WEIGHT, matching.MATCH_MIN, matching.CONFIDENT_MIN, matching.MARGIN_MIN = answer, low, low + band, margin
             matching.REASK_MIN = matching.CONFIDENT_MIN
-            results = {lang: summary(lang, seeds) for lang in ("en", "no")}
+            results = {lang: summary(scores(lang, seeds)) for lang in ("en", "no")}
             print(f"ANSWER_WEIGHT {answer:.2f} MATCH_MIN {low:.3f} CONFIDENT_MIN {low + band:.3f} MARGIN_MIN {margin:.3f}: " + "; ".join(
                 f"{lang} {r['accuracy']:.3f} (worst {r['worst']:.2f}, missed {r['missed']}, low {r['low_confidence']}/{r['matches']}, "
                 f"wrong unflagged {r['wrong_unflagged']}, skipped {r['skipped_not_found']}+{r['skipped_to_check']}/{r['skipped']})"
@@ -92,15 +97,15 @@ def main() -> None:
     print("| language | interviews | answers | coded right | worst interview | skipped questions | reported not found | reported to check "
           "| not reported | asked but not found | low-confidence matches |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for lang in ("en", "no"):
-        r = summary(lang, seeds)
+    each = {lang: scores(lang, seeds) for lang in ("en", "no")}
+    for lang, rows in each.items():
+        r = summary(rows)
         print(f"| {lang} | {len(seeds)} | {r['answers']} | {r['right']} ({r['accuracy']:.1%}) | {r['worst']:.1%} | "
               f"{r['skipped']} | {r['skipped_not_found']} | {r['skipped_to_check']} | {r['skipped'] - r['skipped_not_found'] - r['skipped_to_check']} | "
               f"{r['missed']} | {r['low_confidence']} of {r['matches']} |")
     if args.each:
-        for lang in ("en", "no"):
-            for seed in seeds:
-                r = score(build(lang, seed))
+        for lang, rows in each.items():
+            for seed, r in zip(seeds, rows):
                 unreported = r["skipped"] - r["skipped_not_found"] - r["skipped_to_check"]
                 print(f"{lang} interview {seed}: {r['right']} of {r['answers']} answers coded right ({r['right'] / r['answers']:.0%}); "
                       f"skipped {r['skipped']}: {r['skipped_not_found']} not found, {r['skipped_to_check']} to check, {unreported} not reported; "
